@@ -1,0 +1,37 @@
+// An IPv4 or IPv6 address as a small value (no allocation), comparable and hashable.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace lastack {
+
+struct IpAddress {
+  std::uint8_t version = 0;  // 4 or 6; 0 = unset
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4 bytes, the rest stay zero
+
+  static IpAddress v4(const std::uint8_t* p) {
+    IpAddress a;
+    a.version = 4;
+    std::memcpy(a.bytes.data(), p, 4);
+    return a;
+  }
+  static IpAddress v6(const std::uint8_t* p) {
+    IpAddress a;
+    a.version = 6;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
+  auto operator<=>(const IpAddress&) const = default;
+};
+
+// "10.0.0.1" or RFC 5952 canonical IPv6 ("2001:db8::1").
+std::string to_string(const IpAddress& a);
+// "10.0.0.1:80" or "[2001:db8::1]:443".
+std::string format_endpoint(const IpAddress& a, std::uint16_t port);
+bool parse_ip(std::string_view text, IpAddress& out);
+
+}  // namespace lastack

@@ -1,0 +1,34 @@
+// Capture time in nanoseconds since the Unix epoch, and durations. All timers in lastack run on
+// capture time, never on the wall clock, so the same capture always gives the same report.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+
+namespace lastack {
+
+struct Duration {
+  std::int64_t ns = 0;
+  static constexpr Duration from_ms(std::int64_t ms) { return Duration{ms * 1'000'000}; }
+  static constexpr Duration from_s(std::int64_t s) { return Duration{s * 1'000'000'000}; }
+  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns) / 1e9; }
+  constexpr auto operator<=>(const Duration&) const = default;
+  constexpr Duration operator*(std::int64_t k) const { return Duration{ns * k}; }
+  constexpr Duration operator+(Duration o) const { return Duration{ns + o.ns}; }
+};
+
+struct Timestamp {
+  std::int64_t ns = 0;
+  constexpr auto operator<=>(const Timestamp&) const = default;
+  constexpr Timestamp operator+(Duration d) const { return Timestamp{ns + d.ns}; }
+  constexpr Duration operator-(Timestamp o) const { return Duration{ns - o.ns}; }
+};
+
+// RFC 3339 UTC with nanoseconds: "2026-11-21T09:00:01.123456789Z".
+std::string format_rfc3339(Timestamp ts);
+
+// Parses "30s", "500ms", "2m", "1.5s", "100us", "10ns" or a bare number of seconds.
+bool parse_duration(std::string_view text, Duration& out);
+
+}  // namespace lastack

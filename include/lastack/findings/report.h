@@ -1,0 +1,72 @@
+// The whole result of one run: settings, inputs, counters, findings and connection summaries.
+// finalize() puts findings in canonical order (time, connection, kind, cause, frames) and
+// numbers them, so the same input always gives the same report.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lastack/core/timestamp.h"
+#include "lastack/findings/connection_summary.h"
+#include "lastack/findings/finding.h"
+
+namespace lastack::findings {
+
+struct Settings {
+  Duration msl = Duration::from_s(30);
+  Duration time_wait = Duration::from_s(60);
+  std::optional<std::string> filter;
+  std::optional<Severity> fail_on = Severity::error;  // nullopt = never
+  bool all_connections = false;   // --connections all
+};
+
+struct InputReport {
+  std::string path;
+  std::string format;             // "pcap" | "pcapng"
+  std::string compression;        // "" | "gzip" | "zstd"
+  std::vector<std::string> link_types;
+  std::uint64_t packets = 0;
+  std::uint64_t size_bytes = 0;
+  std::optional<Timestamp> first_ts;
+  std::optional<Timestamp> last_ts;
+  std::string status = "ok";      // "ok" | "truncated" | "error"
+  std::optional<std::string> error;
+  std::optional<std::uint64_t> error_offset;
+  std::uint64_t interface_drops = 0;
+};
+
+struct Counters {
+  std::uint64_t packets = 0;
+  std::uint64_t tcp_packets = 0;
+  std::uint64_t not_ip = 0;
+  std::uint64_t not_tcp = 0;
+  std::uint64_t fragments = 0;
+  std::uint64_t unsupported_link = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t filtered_out = 0;
+  std::map<std::string, std::uint64_t> malformed;  // by reason
+};
+
+struct Report {
+  std::string tool_version;
+  Settings settings;
+  std::vector<InputReport> inputs;
+  Counters counters;
+  std::uint64_t connection_count = 0;
+  std::vector<Finding> findings;
+  std::vector<ConnectionSummary> connections;  // all of them, in id order
+
+  // Canonical order and ids for findings; resolves links; fills each connection's finding_ids.
+  void finalize();
+  [[nodiscard]] std::map<std::string, std::uint64_t> findings_by_kind() const;
+  [[nodiscard]] std::map<std::string, std::uint64_t> findings_by_severity() const;
+  // True when some finding is at or above settings.fail_on.
+  [[nodiscard]] bool fails() const;
+  // Connections the report lists: those with findings, or all with --connections all.
+  [[nodiscard]] std::vector<const ConnectionSummary*> listed_connections() const;
+};
+
+}  // namespace lastack::findings

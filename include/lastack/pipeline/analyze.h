@@ -1,0 +1,38 @@
+// Wires the layers: inputs → decode → flow table → detectors → report. Streaming: connections
+// are finalised as capture time passes, so memory follows concurrent connections, not file size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lastack/core/result.h"
+#include "lastack/findings/report.h"
+
+namespace lastack::pipeline {
+
+struct Progress {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes_read = 0;   // over all inputs
+  std::uint64_t bytes_total = 0;  // sum of known input sizes (0 when unknown, e.g. stdin)
+  std::uint32_t input = 0;        // index of the input being read
+};
+
+struct Options {
+  std::vector<std::string> inputs;  // paths; "-" = standard input
+  findings::Settings settings;
+  Duration idle_timeout = Duration::from_s(300);  // an idle connection is finalised after this
+  // Called every few tens of thousands of packets (never per packet) and once at the end.
+  std::function<void(const Progress&)> on_progress;
+  // Called when an input ends in a fault or is truncated (the run goes on with the others).
+  std::function<void(const findings::InputReport&)> on_input_problem;
+};
+
+// A usage error (bad filter) is the only failure: input faults are recorded in the report's
+// inputs and analysis continues with what was read.
+Result<findings::Report> analyze(const Options& options);
+
+const char* tool_version();
+
+}  // namespace lastack::pipeline

@@ -1,0 +1,81 @@
+#include "lastack/core/timestamp.h"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace lastack {
+
+namespace {
+
+// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm): no gmtime, no locale,
+// works for any int64 day count we can meet in a capture.
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += (m <= 2);
+}
+
+}  // namespace
+
+std::string format_rfc3339(Timestamp ts) {
+  constexpr std::int64_t kNsPerSec = 1'000'000'000;
+  std::int64_t secs = ts.ns / kNsPerSec;
+  std::int64_t frac = ts.ns % kNsPerSec;
+  if (frac < 0) {
+    frac += kNsPerSec;
+    secs -= 1;
+  }
+  std::int64_t days = secs / 86400;
+  std::int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  std::int64_t y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
+                static_cast<long long>(frac));
+  return buf;
+}
+
+bool parse_duration(std::string_view text, Duration& out) {
+  if (text.empty()) return false;
+  std::size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
+    ++unit_at;
+  }
+  const std::string_view number = text.substr(0, unit_at);
+  const std::string_view unit = text.substr(unit_at);
+  if (number.empty() || number == ".") return false;
+  double value = 0;
+  const auto res = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (res.ec != std::errc{} || res.ptr != number.data() + number.size()) return false;
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1e9;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "ns") scale = 1;
+  else if (unit == "m" || unit == "min") scale = 60e9;
+  else if (unit == "h") scale = 3600e9;
+  else return false;
+  const double ns = value * scale;
+  if (!(ns >= 0) || ns > 9.2e18) return false;
+  out = Duration{static_cast<std::int64_t>(ns + 0.5)};
+  return true;
+}
+
+}  // namespace lastack
