@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "lastack/core/frame_ref.h"
 #include "lastack/core/timestamp.h"
 
 namespace lastack::findings {
@@ -19,12 +20,9 @@ enum class Confidence : std::uint8_t { confirmed, probable };
 std::string_view to_string(Severity s);
 std::string_view to_string(Confidence c);
 bool parse_severity(std::string_view text, Severity& out);
+bool parse_confidence(std::string_view text, Confidence& out);
 
-struct FrameRef {
-  std::uint32_t input = 0;
-  std::uint64_t frame_no = 0;  // 1-based within its input
-  auto operator<=>(const FrameRef&) const = default;
-};
+using FrameRef = lastack::FrameRef;
 
 // One evidence value; the report keeps the order in which a detector added them.
 using EvidenceValue = std::variant<bool, std::int64_t, double, std::string, std::vector<double>,

@@ -1,0 +1,62 @@
+// The table of four-tuples and their incarnations, with timers on capture time. A connection is
+// finalised (handed to `on_finalize`, then freed) once it is closed and 2MSL has passed, or idle
+// beyond the limit; what is left is finalised by finish(). A four-tuple keeps its previous
+// incarnation alive while a new one runs, so late segments of the old one can be recognised.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "lastack/tcp/connection.h"
+#include "lastack/tcp/four_tuple.h"
+#include "lastack/tcp/segment.h"
+
+namespace lastack::flow {
+
+struct FlowSettings {
+  Duration msl = Duration::from_s(30);
+  Duration idle_timeout = Duration::from_s(300);
+};
+
+class FlowTable {
+ public:
+  using FinalizeFn = std::function<void(std::unique_ptr<tcp::Connection>)>;
+
+  FlowTable(FlowSettings settings, FinalizeFn on_finalize);
+
+  void on_segment(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
+                  std::uint32_t interface_id);
+  // Finalises what capture time `now` has retired. Cheap to call often: it scans at most once
+  // per second of capture time.
+  void expire(Timestamp now);
+  // End of input: finalises everything, in connection-id order.
+  void finish();
+
+  [[nodiscard]] std::size_t live_connections() const { return live_; }
+  [[nodiscard]] std::uint64_t connections_created() const { return next_id_; }
+
+ private:
+  struct Flow {
+    std::unique_ptr<tcp::Connection> current;
+    std::unique_ptr<tcp::Connection> previous;
+    std::uint32_t incarnations = 0;
+  };
+
+  void start_incarnation(Flow& flow, const tcp::FourTuple& key, tcp::Dir dir,
+                         const tcp::Segment& s, std::uint32_t interface_id);
+  bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
+                              const tcp::Segment& s) const;
+  void finalize(std::unique_ptr<tcp::Connection>& c);
+
+  FlowSettings settings_;
+  FinalizeFn on_finalize_;
+  std::unordered_map<tcp::FourTuple, Flow, tcp::FourTupleHash> flows_;
+  std::uint64_t next_id_ = 0;
+  std::size_t live_ = 0;
+  Timestamp last_expire_;
+  bool expired_once_ = false;
+};
+
+}  // namespace lastack::flow

@@ -1,0 +1,133 @@
+// One incarnation of a four-tuple: both endpoints, their RFC 9293 state machines, and the facts
+// observed on the way. It records; detectors judge.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lastack/tcp/endpoint.h"
+#include "lastack/tcp/fact.h"
+#include "lastack/tcp/four_tuple.h"
+#include "lastack/tcp/segment.h"
+
+namespace lastack::tcp {
+
+// What a new incarnation remembers of the one before it on the same four-tuple (for reuse
+// findings): taken when the new one starts.
+struct PreviousIncarnation {
+  std::uint64_t connection_id = 0;
+  Role client_role_now = Role::client;  // the previous client's role in the new incarnation
+  bool closed = false;
+  bool reset = false;
+  Timestamp end;                         // final ACK of the TIME_WAIT holder, or the RST
+  Timestamp last_ts;
+  bool time_wait_client = false;         // who held TIME_WAIT (in the previous roles)
+  bool time_wait_server = false;
+  bool client_fin_first = false;         // the previous client was the (first) active closer
+  TcpState client_state = TcpState::closed;
+  TcpState server_state = TcpState::closed;
+  std::array<SeqNum, 2> snd_max{};       // per previous role
+  std::array<SeqNum, 2> snd_low{};
+  std::array<SeqNum, 2> isn{};
+  std::array<bool, 2> isn_known{};
+  std::array<bool, 2> ts_seen{};
+  std::array<std::uint32_t, 2> ts_last{};
+};
+
+class Connection {
+ public:
+  static constexpr std::size_t kMaxFacts = 96;
+
+  Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
+             bool mid_stream);
+
+  // Role of the sender of a packet travelling in `dir`.
+  [[nodiscard]] Role role_of(Dir dir) const { return dir == client_dir_ ? Role::client : Role::server; }
+
+  // Runs one segment through both endpoints' state machines and records facts.
+  void on_segment(const Segment& s, Role from, std::uint16_t extra_tags = 0);
+  // Does the segment belong to this incarnation's sequence spaces (RFC 9293 §3.4 style test)?
+  [[nodiscard]] bool fits(const Segment& s, Role from) const;
+  // Records a segment of the previous incarnation that arrived while this one is live.
+  void note_stale(const Segment& s, Role from);
+  // A SYN with a new ISN while the client never got past SYN_SENT: an application retry.
+  void note_syn_retry(const Segment& s);
+
+  [[nodiscard]] const Endpoint& endpoint(Role r) const { return ep_[static_cast<int>(r)]; }
+  [[nodiscard]] const std::vector<Fact>& facts() const { return facts_; }
+  [[nodiscard]] std::uint32_t facts_dropped() const { return facts_dropped_; }
+  [[nodiscard]] std::uint64_t id() const { return id_; }
+  [[nodiscard]] std::uint32_t incarnation() const { return incarnation_; }
+  [[nodiscard]] const FourTuple& tuple() const { return tuple_; }
+  [[nodiscard]] Dir client_dir() const { return client_dir_; }
+  [[nodiscard]] bool mid_stream() const { return mid_stream_; }
+  [[nodiscard]] bool handshake_seen() const { return handshake_seen_; }
+  // Time of the client's ACK that completed the handshake (valid when handshake_seen()).
+  [[nodiscard]] Timestamp handshake_ack_ts() const { return handshake_ack_ts_; }
+  [[nodiscard]] Timestamp first_ts() const { return first_ts_; }
+  [[nodiscard]] Timestamp last_ts() const { return last_ts_; }
+  [[nodiscard]] FrameRef first_frame() const { return first_frame_; }
+  [[nodiscard]] std::uint32_t interface_id() const { return interface_id_; }
+  void set_interface_id(std::uint32_t id) { interface_id_ = id; }
+  [[nodiscard]] std::string_view history() const { return {history_.data(), history_len_}; }
+
+  // Both FINs sent, or a RST accepted: the incarnation is over for reuse purposes.
+  [[nodiscard]] bool closed() const { return reset_ || (ep_[0].fin_sent && ep_[1].fin_sent); }
+  [[nodiscard]] bool reset() const { return reset_; }
+  [[nodiscard]] const Moment& reset_at() const { return reset_at_; }
+  // When the incarnation ended: the last final ACK of a TIME_WAIT holder, else the RST, else
+  // the last packet.
+  [[nodiscard]] Timestamp end_ts() const;
+
+  [[nodiscard]] const std::optional<PreviousIncarnation>& previous() const { return previous_; }
+  void set_previous(const PreviousIncarnation& p) { previous_ = p; }
+  [[nodiscard]] PreviousIncarnation snapshot() const;
+  // The next incarnation started at this time (its first SYN).
+  [[nodiscard]] const std::optional<Timestamp>& successor_start() const { return successor_start_; }
+  void set_successor_start(Timestamp t) { successor_start_ = t; }
+
+ private:
+  Endpoint& ep(Role r) { return ep_[static_cast<int>(r)]; }
+  bool is_duplicate(Endpoint& self, const Segment& s);
+  std::uint16_t classify(const Endpoint& self, const Endpoint& peer, const Segment& s) const;
+  void track_sequence(Endpoint& self, Endpoint& peer, const Segment& s);
+  void apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std::uint16_t& tags);
+  void apply_syn(Endpoint& self, const Segment& s);
+  void apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags);
+  void apply_rst(Endpoint& self, Endpoint& peer, const Segment& s, std::uint16_t& tags);
+  void count(Endpoint& self, const Segment& s);
+  void add_history(Role from, char letter);
+  void update_history(Role from, const Segment& s, std::uint16_t tags);
+  bool worth_a_fact(const Endpoint& self, const Endpoint& peer, const Segment& s,
+                    std::uint16_t tags) const;
+  void add_fact(const Segment& s, Role from, std::uint16_t tags, TcpState self_before,
+                TcpState peer_before);
+
+  std::array<Endpoint, 2> ep_{};
+  std::vector<Fact> facts_;
+  std::uint32_t facts_dropped_ = 0;
+  std::uint64_t id_;
+  std::uint32_t incarnation_;
+  std::uint32_t interface_id_ = 0;
+  FourTuple tuple_;
+  Dir client_dir_;
+  bool mid_stream_;
+  bool handshake_seen_ = false;
+  Timestamp handshake_ack_ts_;
+  bool reset_ = false;
+  Moment reset_at_;
+  Timestamp first_ts_;
+  Timestamp last_ts_;
+  FrameRef first_frame_;
+  bool started_ = false;
+  std::array<char, 32> history_{};
+  std::uint8_t history_len_ = 0;
+  std::array<std::uint32_t, 2> history_letters_{};  // letters already recorded per role
+  std::optional<PreviousIncarnation> previous_;
+  std::optional<Timestamp> successor_start_;
+};
+
+}  // namespace lastack::tcp

@@ -1,0 +1,90 @@
+// One endpoint of an incarnation: its RFC 9293 state and the few numbers and moments the
+// detectors need (a few hundred bytes; no per-segment history).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "lastack/core/frame_ref.h"
+#include "lastack/core/seq_num.h"
+#include "lastack/core/timestamp.h"
+#include "lastack/tcp/tcp_state.h"
+
+namespace lastack::tcp {
+
+// When and where something happened.
+struct Moment {
+  Timestamp ts;
+  FrameRef frame;
+  bool seen = false;
+};
+
+struct EndpointCounters {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::uint32_t syns = 0;
+  std::uint32_t fins = 0;
+  std::uint32_t rsts = 0;
+  std::uint32_t retransmissions = 0;
+  std::uint32_t duplicates = 0;
+};
+
+struct Endpoint {
+  TcpState state = TcpState::closed;
+
+  // Sequence space this endpoint sent (serial arithmetic throughout).
+  bool isn_known = false;
+  SeqNum isn;
+  bool sent_any = false;
+  SeqNum snd_low;   // lowest sequence number seen (ISN when known)
+  SeqNum snd_max;   // highest end of sequence space seen
+  bool ack_any = false;
+  SeqNum ack_max;   // highest ack sent
+  std::uint32_t window_max = 0;  // largest advertised receive window, scaled, in bytes
+  std::uint32_t last_window = 0;  // last advertised receive window, scaled
+  std::int8_t wscale = -1;       // from its SYN; -1 when absent
+
+  // Its FIN: fin_seq is the sequence number the FIN occupies (seq + payload length).
+  bool fin_sent = false;
+  SeqNum fin_seq;
+  std::uint32_t fin_transmissions = 0;  // duplicates excluded
+  Moment first_fin;
+  Moment fin_acked;        // the peer's first ACK covering fin_seq + 1
+  Moment acked_peer_fin;   // this endpoint's first ACK covering the peer's fin_seq + 1
+  Moment time_wait_entered;     // first entry into TIME_WAIT (its final ACK, or its FIN acked
+                                // in CLOSING)
+  Moment time_wait_restarted;   // last final ACK: RFC 9293 §3.10.7.4 restarts the 2MSL timer
+  Moment first_rst;
+  Moment first_syn;
+
+  // RFC 7323 timestamps.
+  bool ts_seen = false;
+  std::uint32_t ts_first = 0;
+  std::uint32_t ts_last = 0;
+
+  std::uint64_t bytes_after_peer_fin = 0;  // new payload sent after the peer's FIN
+  Moment first_data_after_peer_fin;
+  Moment last_new_data;
+
+  bool gap_seen = false;        // a segment started beyond snd_max: something was not captured
+  bool acked_unseen = false;    // the peer acknowledged more than we saw this endpoint send
+  Timestamp last_ts;
+  std::uint8_t first_ttl = 0;
+  EndpointCounters counters;
+
+  // Signatures of the last few segments, to tell a duplicate capture from a retransmission.
+  struct Signature {
+    Timestamp ts;
+    std::uint32_t seq = 0;
+    std::uint32_t ack = 0;
+    std::uint32_t len = 0;
+    std::uint16_t ip_id = 0;
+    std::uint16_t checksum = 0;
+    std::uint8_t flags = 0;
+  };
+  std::array<Signature, 4> recent{};
+  std::uint8_t recent_next = 0;
+  std::uint8_t recent_count = 0;
+};
+
+}  // namespace lastack::tcp

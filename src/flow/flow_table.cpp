@@ -1,0 +1,150 @@
+#include "lastack/flow/flow_table.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace lastack::flow {
+
+using tcp::Connection;
+using tcp::Dir;
+using tcp::Role;
+using tcp::Segment;
+using tcp::TcpState;
+
+namespace {
+
+constexpr Duration kExpireEvery = Duration::from_s(1);
+
+Dir flip(Dir d) { return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b; }
+
+// The client never got an answer: its SYN is still the only thing it sent.
+bool still_connecting(const Connection& c) {
+  const tcp::Endpoint& server = c.endpoint(Role::server);
+  return c.endpoint(Role::client).state == TcpState::syn_sent && !server.sent_any &&
+         !server.isn_known;
+}
+
+}  // namespace
+
+FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
+    : settings_(settings), on_finalize_(std::move(on_finalize)) {}
+
+void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
+                           std::uint32_t interface_id) {
+  Flow& flow = flows_[key];
+  if (!flow.current) {
+    start_incarnation(flow, key, dir, s, interface_id);
+    flow.current->on_segment(s, flow.current->role_of(dir));
+    return;
+  }
+  Connection& cur = *flow.current;
+  const Role from = cur.role_of(dir);
+  if (s.syn() && !s.ack_flag()) {
+    const tcp::Endpoint& sender = cur.endpoint(from);
+    const bool same_isn = sender.isn_known && s.seq == sender.isn;
+    if (!same_isn && from == Role::client && still_connecting(cur)) {
+      cur.note_syn_retry(s);  // detections.md §2: an application retry, not reuse
+      return;
+    }
+    if (!same_isn && starts_new_incarnation(cur, from, s)) {
+      start_incarnation(flow, key, dir, s, interface_id);
+      flow.current->on_segment(s, Role::client);
+      return;
+    }
+  } else if (s.syn() && s.ack_flag() && cur.closed() && !cur.fits(s, from)) {
+    // A SYN-ACK whose ack cannot belong to the current incarnation: its SYN was not captured.
+    start_incarnation(flow, key, dir, s, interface_id);
+    flow.current->on_segment(s, Role::server);
+    return;
+  }
+  if (flow.previous && !cur.fits(s, from)) {
+    Connection& prev = *flow.previous;
+    const Role prev_from = prev.role_of(dir);
+    if (prev.fits(s, prev_from)) {
+      prev.on_segment(s, prev_from);
+      cur.note_stale(s, from);
+      return;
+    }
+  }
+  cur.on_segment(s, from);
+}
+
+// detections.md §2: a SYN with a new ISN starts a new incarnation when the current one is
+// closed, idle beyond the limit, or the SYN lies outside its sequence space.
+bool FlowTable::starts_new_incarnation(const Connection& cur, Role from, const Segment& s) const {
+  if (cur.closed()) return true;
+  if (s.ts - cur.last_ts() > settings_.idle_timeout) return true;
+  const tcp::Endpoint& sender = cur.endpoint(from);
+  if (!sender.sent_any) return false;
+  Segment probe = s;
+  probe.flags = decode::tcp_flag::ack;  // test the SYN's seq as if it were a plain segment
+  probe.ack = cur.endpoint(tcp::other(from)).snd_max;
+  return !cur.fits(probe, from);
+}
+
+void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir,
+                                  const Segment& s, std::uint32_t interface_id) {
+  Dir client_dir = dir;
+  bool mid_stream = true;
+  if (s.syn()) {
+    mid_stream = false;
+    if (s.ack_flag()) client_dir = flip(dir);  // a SYN-ACK: the receiver is the client
+  }
+  std::optional<tcp::PreviousIncarnation> previous;
+  if (flow.current) {
+    flow.current->set_successor_start(s.ts);
+    previous = flow.current->snapshot();
+    previous->client_role_now =
+        flow.current->client_dir() == client_dir ? Role::client : Role::server;
+    if (flow.previous) finalize(flow.previous);
+    flow.previous = std::move(flow.current);
+  }
+  flow.current = std::make_unique<Connection>(++next_id_, ++flow.incarnations, key, client_dir,
+                                              mid_stream);
+  flow.current->set_interface_id(interface_id);
+  if (previous) flow.current->set_previous(*previous);
+  ++live_;
+}
+
+void FlowTable::finalize(std::unique_ptr<Connection>& c) {
+  if (!c) return;
+  --live_;
+  on_finalize_(std::move(c));
+  c.reset();
+}
+
+void FlowTable::expire(Timestamp now) {
+  if (expired_once_ && now - last_expire_ < kExpireEvery) return;
+  expired_once_ = true;
+  last_expire_ = now;
+  // A closed incarnation is kept 2MSL after its last packet (RFC 9293 §3.4.1: late duplicates
+  // and FIN retransmissions can come that long); an open one until it is idle too long.
+  const Duration two_msl = settings_.msl * 2;
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    Flow& f = it->second;
+    if (f.previous && now - f.previous->last_ts() > two_msl) finalize(f.previous);
+    if (f.current) {
+      const Duration idle = now - f.current->last_ts();
+      if ((f.current->closed() && idle > two_msl) || idle > settings_.idle_timeout) {
+        if (f.previous) finalize(f.previous);
+        finalize(f.current);
+      }
+    }
+    it = (!f.current && !f.previous) ? flows_.erase(it) : std::next(it);
+  }
+}
+
+void FlowTable::finish() {
+  std::vector<std::unique_ptr<Connection>> rest;
+  rest.reserve(live_);
+  for (auto& [key, f] : flows_) {
+    if (f.previous) rest.push_back(std::move(f.previous));
+    if (f.current) rest.push_back(std::move(f.current));
+  }
+  flows_.clear();
+  std::sort(rest.begin(), rest.end(),
+            [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  for (auto& c : rest) finalize(c);
+}
+
+}  // namespace lastack::flow

@@ -1,0 +1,218 @@
+// The streaming pipeline: inputs merged by time → decode → filter → flow table → (on
+// finalisation) summary and detectors → report.
+#include "lastack/pipeline/analyze.h"
+
+#include <algorithm>
+#include <memory>
+#include <queue>
+
+#include "lastack/capture/bpf_filter.h"
+#include "lastack/capture/packet_source.h"
+#include "lastack/decode/decoded_packet.h"
+#include "lastack/detect/detector.h"
+#include "lastack/flow/flow_table.h"
+
+#ifndef LASTACK_VERSION
+#define LASTACK_VERSION "0.0.0"
+#endif
+
+namespace lastack::pipeline {
+
+const char* tool_version() { return LASTACK_VERSION; }
+
+namespace {
+
+constexpr std::uint64_t kProgressEvery = 1 << 16;
+
+struct OpenInput {
+  std::unique_ptr<capture::PacketSource> source;
+  std::size_t report_index = 0;
+  capture::RawFrame frame;  // the next frame of this input (valid until its next read)
+  bool has_frame = false;
+};
+
+class Run {
+ public:
+  Run(const Options& options, findings::Report& report)
+      : options_(options), report_(report),
+        table_(flow::FlowSettings{options.settings.msl, options.idle_timeout},
+               [this](std::unique_ptr<tcp::Connection> c) { finalize(*c); }) {
+    ctx_.msl = options.settings.msl;
+    ctx_.time_wait = options.settings.time_wait;
+  }
+
+  Status run() {
+    if (options_.settings.filter) {
+      auto compiled = capture::BpfFilter::compile(*options_.settings.filter);
+      if (!compiled) return compiled.error();
+      filter_ = std::move(compiled.value());
+    }
+    open_inputs();
+    merge_and_process();
+    table_.finish();
+    close_inputs();
+    report_.connection_count = table_.connections_created();
+    std::sort(report_.connections.begin(), report_.connections.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    report_.finalize();
+    if (options_.on_progress) options_.on_progress(progress_);
+    return {};
+  }
+
+ private:
+  void open_inputs() {
+    for (std::uint32_t i = 0; i < options_.inputs.size(); ++i) {
+      findings::InputReport in;
+      in.path = options_.inputs[i];
+      auto opened = capture::open_capture(in.path, i);
+      if (!opened) {
+        in.status = "error";
+        in.error = opened.error().message;
+        if (opened.error().has_offset) in.error_offset = opened.error().offset;
+        report_.inputs.push_back(in);
+        if (options_.on_input_problem) options_.on_input_problem(report_.inputs.back());
+        continue;
+      }
+      OpenInput oi;
+      oi.source = std::move(opened.value());
+      oi.report_index = report_.inputs.size();
+      progress_.bytes_total += oi.source->info().size_bytes;
+      report_.inputs.push_back(in);
+      inputs_.push_back(std::move(oi));
+    }
+  }
+
+  // k-way merge by capture time (ties: input order), so rotated or overlapping captures are
+  // read as one (report-contract.md). Each source keeps its own current frame.
+  void merge_and_process() {
+    for (OpenInput& in : inputs_) advance(in);
+    if (inputs_.size() == 1) {
+      OpenInput& only = inputs_.front();
+      while (only.has_frame) {
+        process(only);
+        advance(only);
+      }
+      return;
+    }
+    auto later = [this](std::size_t a, std::size_t b) {
+      const auto& fa = inputs_[a].frame;
+      const auto& fb = inputs_[b].frame;
+      return fa.ts != fb.ts ? fa.ts > fb.ts : a > b;
+    };
+    std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (inputs_[i].has_frame) heap.push(i);
+    }
+    while (!heap.empty()) {
+      const std::size_t i = heap.top();
+      heap.pop();
+      process(inputs_[i]);
+      advance(inputs_[i]);
+      if (inputs_[i].has_frame) heap.push(i);
+    }
+  }
+
+  void advance(OpenInput& in) { in.has_frame = in.source->next(in.frame); }
+
+  void process(OpenInput& in) {
+    const capture::RawFrame& frame = in.frame;
+    findings::InputReport& ir = report_.inputs[in.report_index];
+    ++ir.packets;
+    if (!ir.first_ts || frame.ts < *ir.first_ts) ir.first_ts = frame.ts;
+    if (!ir.last_ts || frame.ts > *ir.last_ts) ir.last_ts = frame.ts;
+    findings::Counters& n = report_.counters;
+    ++n.packets;
+    if ((++progress_.packets % kProgressEvery) == 0) report_progress(in);
+    if (filter_ && !filter_->matches(frame)) {
+      ++n.filtered_out;
+      return;
+    }
+    decode::decode_frame(frame, pkt_);
+    if (!count_outcome(pkt_)) return;
+    ++n.tcp_packets;
+    tcp::Dir dir;
+    const tcp::FourTuple key = tcp::FourTuple::from_packet(pkt_.src, pkt_.tcp.src_port, pkt_.dst,
+                                                           pkt_.tcp.dst_port, dir);
+    table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
+    table_.expire(frame.ts);
+  }
+
+  // Counts non-TCP and malformed outcomes; true for a decoded TCP segment.
+  bool count_outcome(const decode::DecodedPacket& p) {
+    findings::Counters& n = report_.counters;
+    switch (p.outcome) {
+      case decode::Outcome::tcp: return true;
+      case decode::Outcome::not_ip: ++n.not_ip; return false;
+      case decode::Outcome::not_tcp: ++n.not_tcp; return false;
+      case decode::Outcome::fragment: ++n.fragments; return false;
+      case decode::Outcome::unsupported_link: ++n.unsupported_link; return false;
+      case decode::Outcome::malformed: {
+        const auto idx = static_cast<std::size_t>(p.malformed);
+        if (malformed_[idx]++ == 0) malformed_names_[idx] = std::string(decode::to_string(p.malformed));
+        return false;
+      }
+    }
+    return false;
+  }
+
+  void report_progress(const OpenInput& current) {
+    if (!options_.on_progress) return;
+    std::uint64_t bytes = 0;
+    for (const OpenInput& in : inputs_) bytes += in.source->info().bytes_read;
+    progress_.bytes_read = bytes;
+    progress_.input = static_cast<std::uint32_t>(current.report_index);
+    options_.on_progress(progress_);
+  }
+
+  void close_inputs() {
+    for (OpenInput& in : inputs_) {
+      findings::InputReport& ir = report_.inputs[in.report_index];
+      const capture::InputInfo& info = in.source->info();
+      ir.format = capture::to_string(info.format);
+      ir.compression = info.compression;
+      ir.size_bytes = info.size_bytes;
+      ir.interface_drops = info.interface_drops;
+      for (std::uint32_t lt : info.link_types) ir.link_types.emplace_back(capture::linktype_name(lt));
+      ir.status = capture::to_string(in.source->status());
+      if (in.source->status() != capture::InputStatus::ok) {
+        ir.error = in.source->error().message;
+        if (in.source->error().has_offset) ir.error_offset = in.source->error().offset;
+        if (options_.on_input_problem) options_.on_input_problem(ir);
+      }
+    }
+    for (std::size_t i = 0; i < malformed_.size(); ++i) {
+      if (malformed_[i] != 0) report_.counters.malformed[malformed_names_[i]] = malformed_[i];
+    }
+  }
+
+  void finalize(const tcp::Connection& c) {
+    findings::ConnectionSummary summary;
+    detect::analyze_connection(c, ctx_, summary, report_.findings);
+    report_.connections.push_back(std::move(summary));
+  }
+
+  const Options& options_;
+  findings::Report& report_;
+  detect::Context ctx_;
+  flow::FlowTable table_;
+  std::unique_ptr<capture::BpfFilter> filter_;
+  std::vector<OpenInput> inputs_;
+  decode::DecodedPacket pkt_;
+  Progress progress_;
+  std::array<std::uint64_t, static_cast<std::size_t>(decode::Malformed::count_)> malformed_{};
+  std::array<std::string, static_cast<std::size_t>(decode::Malformed::count_)> malformed_names_;
+};
+
+}  // namespace
+
+Result<findings::Report> analyze(const Options& options) {
+  findings::Report report;
+  report.tool_version = tool_version();
+  report.settings = options.settings;
+  Run run(options, report);
+  Status st = run.run();
+  if (!st) return st.error();
+  return report;
+}
+
+}  // namespace lastack::pipeline
