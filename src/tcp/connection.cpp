@@ -108,6 +108,7 @@ void Connection::on_segment(const Segment& s, Role from, std::uint16_t extra_tag
     }
     return;
   }
+  record_reaction(from, s);
   std::uint16_t tags = static_cast<std::uint16_t>(classify(self, peer, s) | extra_tags);
   count(self, s);
   if ((tags & fact_tag::retransmission) != 0) ++self.counters.retransmissions;
@@ -321,6 +322,17 @@ void Connection::track_sequence(Endpoint& self, Endpoint& peer, const Segment& s
   if (s.len > 0 && s.end() == self.snd_max) self.last_new_data = moment_of(s);
 }
 
+// The receiver's next segment after a stale one shows what it did with it: an ACK (dropped, or
+// a challenge ACK), a RST, or data (it went on as if nothing happened).
+void Connection::record_reaction(Role from, const Segment& s) {
+  if (!stale_awaiting_reaction_ || from != stale_receiver_) return;
+  Fact& f = facts_[*stale_awaiting_reaction_];
+  if (s.rst()) f.reaction = Fact::Reaction::rst;
+  else if (s.len > 0) f.reaction = Fact::Reaction::data;
+  else f.reaction = Fact::Reaction::ack;
+  stale_awaiting_reaction_.reset();
+}
+
 void Connection::add_history(Role from, char letter) {
   const int bit = letter - 'A';
   std::uint32_t& seen = history_letters_[static_cast<int>(from)];
@@ -414,7 +426,12 @@ void Connection::note_stale(const Segment& s, Role from) {
     }
   }
   last_ts_ = std::max(last_ts_, s.ts);
+  const std::size_t before = facts_.size();
   add_fact(s, from, tags, self.state, peer.state);
+  if (facts_.size() > before) {
+    stale_awaiting_reaction_ = before;
+    stale_receiver_ = other(from);
+  }
 }
 
 void Connection::note_syn_retry(const Segment& s) {
@@ -424,18 +441,16 @@ void Connection::note_syn_retry(const Segment& s) {
   on_segment(s, Role::client, fact_tag::syn_new_isn);
 }
 
-Timestamp Connection::end_ts() const {
-  Timestamp end;
-  bool found = false;
+Moment Connection::end_moment() const {
+  Moment end;
   for (const Endpoint& e : ep_) {
-    if (e.time_wait_restarted.seen && (!found || e.time_wait_restarted.ts > end)) {
-      end = e.time_wait_restarted.ts;
-      found = true;
+    if (e.time_wait_restarted.seen && (!end.seen || e.time_wait_restarted.ts > end.ts)) {
+      end = e.time_wait_restarted;
     }
   }
-  if (found) return end;
-  if (reset_) return reset_at_.ts;
-  return last_ts_;
+  if (end.seen) return end;
+  if (reset_) return reset_at_;
+  return Moment{last_ts_, first_frame_, false};
 }
 
 PreviousIncarnation Connection::snapshot() const {
@@ -443,7 +458,9 @@ PreviousIncarnation Connection::snapshot() const {
   p.connection_id = id_;
   p.closed = closed();
   p.reset = reset_;
-  p.end = end_ts();
+  const Moment end = end_moment();
+  p.end = end.ts;
+  p.end_frame = end.frame;
   p.last_ts = last_ts_;
   const Endpoint& c = endpoint(Role::client);
   const Endpoint& s = endpoint(Role::server);

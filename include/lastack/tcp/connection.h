@@ -23,6 +23,7 @@ struct PreviousIncarnation {
   bool closed = false;
   bool reset = false;
   Timestamp end;                         // final ACK of the TIME_WAIT holder, or the RST
+  FrameRef end_frame;
   Timestamp last_ts;
   bool time_wait_client = false;         // who held TIME_WAIT (in the previous roles)
   bool time_wait_server = false;
@@ -79,8 +80,8 @@ class Connection {
   [[nodiscard]] bool reset() const { return reset_; }
   [[nodiscard]] const Moment& reset_at() const { return reset_at_; }
   // When the incarnation ended: the last final ACK of a TIME_WAIT holder, else the RST, else
-  // the last packet.
-  [[nodiscard]] Timestamp end_ts() const;
+  // the last packet (then `seen` is false).
+  [[nodiscard]] Moment end_moment() const;
 
   [[nodiscard]] const std::optional<PreviousIncarnation>& previous() const { return previous_; }
   void set_previous(const PreviousIncarnation& p) { previous_ = p; }
@@ -99,6 +100,7 @@ class Connection {
   void apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags);
   void apply_rst(Endpoint& self, Endpoint& peer, const Segment& s, std::uint16_t& tags);
   void count(Endpoint& self, const Segment& s);
+  void record_reaction(Role from, const Segment& s);
   void add_history(Role from, char letter);
   void update_history(Role from, const Segment& s, std::uint16_t tags);
   bool worth_a_fact(const Endpoint& self, const Endpoint& peer, const Segment& s,
@@ -127,6 +129,9 @@ class Connection {
   std::uint8_t history_len_ = 0;
   std::array<std::uint32_t, 2> history_letters_{};  // letters already recorded per role
   std::optional<PreviousIncarnation> previous_;
+  // A stale segment whose receiver has not answered yet: index into facts_ and the receiver.
+  std::optional<std::size_t> stale_awaiting_reaction_;
+  Role stale_receiver_ = Role::client;
   std::optional<Timestamp> successor_start_;
 };
 

@@ -45,6 +45,8 @@ struct Fact {
   std::uint8_t flags = 0;
   Role from = Role::client;
   bool has_ts = false;
+  // For a stale segment: how the receiver answered next (none, ack, rst, data).
+  enum class Reaction : std::uint8_t { none, ack, rst, data } reaction = Reaction::none;
   TcpState self_before = TcpState::closed;  // sender's state before / after the segment
   TcpState self_after = TcpState::closed;
   TcpState peer_before = TcpState::closed;  // receiver's state before / after
