@@ -80,7 +80,7 @@ const Fact* find_challenge_ack(const tcp::Connection& c, Role p, const Fact* fir
   const Timestamp succ = *c.successor_start();
   return first_fact(c, p, first_fin, [succ](const Fact& f) {
     return f.ts >= succ && (f.flags & (syn | fin | rst)) == 0 && f.has(tcp::fact_tag::acks_peer_fin) &&
-           f.self_before == tcp::TcpState::last_ack;
+           (f.self_before == tcp::TcpState::last_ack || f.self_before == tcp::TcpState::closed);
   });
 }
 

@@ -36,9 +36,13 @@ const char* reaction_name(Fact::Reaction r) {
 // The challenge ACK and the client's RST of a SYN that met a peer in LAST_ACK belong to
 // tuple_reuse/while_last_ack, not here.
 bool part_of_last_ack_handshake(const tcp::Connection& c, const Fact& f) {
-  const tcp::PreviousIncarnation& p = *c.previous();
-  if (p.client_state != TcpState::last_ack && p.server_state != TcpState::last_ack) return false;
-  return !c.handshake_seen() || f.ts <= c.handshake_ack_ts();
+  if (c.handshake_seen() && f.ts > c.handshake_ack_ts()) return false;
+  // The server's pure ACK in the old space, and the client's RST answering it.
+  const bool challenge = f.from == Role::server && f.len == 0 &&
+                         (f.flags & (decode::tcp_flag::syn | decode::tcp_flag::fin |
+                                     decode::tcp_flag::rst)) == 0;
+  const bool answer = f.from == Role::client && (f.flags & decode::tcp_flag::rst) != 0;
+  return challenge || answer;
 }
 
 }  // namespace
@@ -53,12 +57,16 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
     if (!f.has(tcp::fact_tag::stale) || emitted >= kMaxFindings) continue;
     if (f.ts - cl.first_syn.ts < kCaptureReorder || part_of_last_ack_handshake(c, f)) continue;
     const bool in_window = f.has(tcp::fact_tag::stale_in_window);
+    const bool ack_ok = f.has(tcp::fact_tag::stale_ack_ok);
+    const bool paws = f.has(tcp::fact_tag::stale_paws);
+    // Taken as data only when the sequence number, the ack and the timestamp all pass.
+    const bool acceptable = in_window && f.len > 0 && ack_ok && !paws;
     const bool is_rst = (f.flags & decode::tcp_flag::rst) != 0;
     const tcp::Endpoint& receiver = c.endpoint(tcp::other(f.from));
     const bool receiver_silent_after = is_rst && receiver.last_ts <= f.ts;
     const bool accepted = c.endpoint(f.from).acked_unseen;
     Severity sev = Severity::warning;
-    if (in_window && f.len > 0) sev = Severity::critical;
+    if (acceptable) sev = Severity::critical;
     else if (receiver_silent_after) sev = Severity::error;
     findings::Finding fd = make_finding(s, "stale_segment", cause_of(f), sev, Confidence::confirmed);
     fd.frames = {f.frame};
@@ -66,11 +74,17 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
     fd.message = "a segment of the previous connection on this four-tuple (from the " +
                  std::string(role_name(f.from)) + ") arrived " +
                  seconds_text(f.ts - cl.first_syn.ts) + " into the new one" +
-                 (in_window && f.len > 0
-                      ? ", inside its receive window: old data can be taken as new (RFC 1337)."
+                 (acceptable ? ", inside its receive window with an acceptable ack: old data "
+                               "can be taken as new (RFC 1337 hazard H1)."
+                  : in_window && paws ? ", inside its receive window, but its timestamp is old: "
+                                        "PAWS drops it."
+                  : in_window && f.len > 0 ? ", inside its receive window, but its ack is not "
+                                             "acceptable (RFC 5961): it is dropped."
                   : receiver_silent_after ? ", and the new connection went silent after it."
                                           : "; it lies outside the new connection's window.");
     fd.evidence.emplace_back("in_window", in_window);
+    fd.evidence.emplace_back("ack_acceptable", ack_ok);
+    fd.evidence.emplace_back("paws_reject", paws);
     fd.evidence.emplace_back("payload_bytes", std::int64_t{f.len});
     fd.evidence.emplace_back("seq", std::int64_t{f.seq.raw()});
     fd.evidence.emplace_back("reaction", std::string(reaction_name(f.reaction)));

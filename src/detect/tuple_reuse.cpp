@@ -17,10 +17,25 @@ struct Verdict {
   const char* why;
 };
 
-Verdict judge(const tcp::PreviousIncarnation& p, Role opener_prev, bool seq_newer, bool ts_newer) {
+// The peer answered the new SYN with an ACK of the old connection (a challenge ACK, RFC 5961
+// §4): it was still in LAST_ACK, whatever the capture showed of the final ACK.
+bool challenge_ack_seen(const tcp::Connection& c) {
+  for (const tcp::Fact& f : c.facts()) {
+    if (!f.has(tcp::fact_tag::stale) || f.from != Role::server) continue;
+    if (c.handshake_seen() && f.ts > c.handshake_ack_ts()) break;
+    if ((f.flags & (decode::tcp_flag::syn | decode::tcp_flag::fin | decode::tcp_flag::rst)) == 0 &&
+        f.len == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Verdict judge(const tcp::PreviousIncarnation& p, Role opener_prev, bool seq_newer, bool ts_newer,
+              bool challenged) {
   const TcpState other_state =
       opener_prev == Role::client ? p.server_state : p.client_state;
-  if (other_state == TcpState::last_ack) {
+  if (other_state == TcpState::last_ack || challenged) {
     return {"while_last_ack", Severity::error,
             "the SYN met the peer still in LAST_ACK (its final ACK was lost and the reopening "
             "side kept no TIME_WAIT)"};
@@ -53,7 +68,7 @@ void detect_tuple_reuse(const Subject& s, const Context& ctx, std::vector<findin
   const int op = static_cast<int>(opener_prev);
   const bool seq_newer = cl.isn > p.snd_max[op];
   const bool ts_newer = cl.ts_seen && p.ts_seen[op] && SeqNum(cl.ts_first) > SeqNum(p.ts_last[op]);
-  const Verdict v = judge(p, opener_prev, seq_newer, ts_newer);
+  const Verdict v = judge(p, opener_prev, seq_newer, ts_newer, challenge_ack_seen(c));
   findings::Finding f = make_finding(s, "tuple_reuse", v.cause, v.severity, Confidence::confirmed);
   f.frames = {cl.first_syn.frame};
   if (p.end_frame.frame_no != 0) f.frames.insert(f.frames.begin(), p.end_frame);

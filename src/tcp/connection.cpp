@@ -86,7 +86,7 @@ Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTu
   ep(Role::server).state = mid_stream ? TcpState::established : TcpState::listen;
 }
 
-void Connection::on_segment(const Segment& s, Role from, std::uint16_t extra_tags) {
+void Connection::on_segment(const Segment& s, Role from, std::uint32_t extra_tags) {
   Endpoint& self = ep(from);
   Endpoint& peer = ep(other(from));
   if (!started_) {
@@ -94,7 +94,10 @@ void Connection::on_segment(const Segment& s, Role from, std::uint16_t extra_tag
     first_ts_ = s.ts;
     first_frame_ = s.frame;
   }
-  last_ts_ = std::max(last_ts_, s.ts);
+  if (s.ts >= last_ts_) {
+    last_ts_ = s.ts;
+    last_frame_ = s.frame;
+  }
   self.last_ts = s.ts;
   if (self.counters.packets == 0) self.first_ttl = s.ttl;
   const TcpState self_before = self.state;
@@ -109,7 +112,7 @@ void Connection::on_segment(const Segment& s, Role from, std::uint16_t extra_tag
     return;
   }
   record_reaction(from, s);
-  std::uint16_t tags = static_cast<std::uint16_t>(classify(self, peer, s) | extra_tags);
+  std::uint32_t tags = classify(self, peer, s) | extra_tags;
   count(self, s);
   if ((tags & fact_tag::retransmission) != 0) ++self.counters.retransmissions;
   if (s.syn()) apply_syn(self, s);
@@ -146,9 +149,9 @@ bool Connection::is_duplicate(Endpoint& self, const Segment& s) {
 }
 
 // Tags that depend only on where the segment lies relative to what self already sent.
-std::uint16_t Connection::classify(const Endpoint& self, const Endpoint& peer,
+std::uint32_t Connection::classify(const Endpoint& self, const Endpoint& peer,
                                    const Segment& s) const {
-  std::uint16_t tags = 0;
+  std::uint32_t tags = 0;
   if (s.syn()) {
     if (self.isn_known && s.seq == self.isn) tags |= fact_tag::retransmission;
     return tags;
@@ -202,7 +205,7 @@ void Connection::apply_syn(Endpoint& self, const Segment& s) {
 }
 
 void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s,
-                           std::uint16_t& tags) {
+                           std::uint32_t& tags) {
   // Handshake: an ACK of the peer's SYN completes self's side (SYN_SENT) and, when it covers
   // the peer's SYN-ACK, the peer's (SYN_RECEIVED). RFC 9293 §3.5.
   if (peer.isn_known && acks_beyond(s, peer.isn)) {
@@ -226,6 +229,11 @@ void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s,
     if (self.state == TcpState::time_wait) self.time_wait_entered = moment_of(s);
   }
   if (self.state == TcpState::time_wait) self.time_wait_restarted = moment_of(s);
+  // A passive closer the model had closed (its FIN's ACK was seen) ACKs the peer's FIN again:
+  // the final ACK never reached it, it still waits in LAST_ACK (RFC 5961 §4 challenge ACK).
+  if (self.state == TcpState::closed && !reset_ && self.fin_sent && s.len == 0 && !s.fin()) {
+    self.state = TcpState::last_ack;
+  }
   if (!peer.fin_acked.seen) {
     peer.fin_acked = moment_of(s);
     const TcpState before = peer.state;
@@ -241,7 +249,7 @@ void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s,
   }
 }
 
-void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags) {
+void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint32_t& tags) {
   const SeqNum fin_seq = s.fin_seq();
   if (!self.fin_sent) {
     self.fin_sent = true;
@@ -254,7 +262,7 @@ void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags
   if (fin_seq != self.fin_seq) {
     // Not a retransmission (detections.md §3.2): the sender moved its FIN.
     tags |= fact_tag::fin_seq_changed;
-    tags &= static_cast<std::uint16_t>(~fact_tag::retransmission);
+    tags &= ~fact_tag::retransmission;
     self.fin_seq = fin_seq;
     return;
   }
@@ -264,7 +272,7 @@ void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags
 }
 
 void Connection::apply_rst(Endpoint& self, Endpoint& peer, const Segment& s,
-                           std::uint16_t& tags) {
+                           std::uint32_t& tags) {
   if (!self.first_rst.seen) self.first_rst = moment_of(s);
   // RFC 9293 §3.10.7 / RFC 5961 §3.2: a RST resets the receiver when its seq is exactly the
   // receiver's RCV.NXT; inside the window a modern stack sends a challenge ACK instead (older
@@ -314,6 +322,7 @@ void Connection::track_sequence(Endpoint& self, Endpoint& peer, const Segment& s
     self.last_window = std::uint32_t{s.window} << shift;
     self.window_max = std::max(self.window_max, self.last_window);
   }
+  track_ip_id(self, s);
   if (s.has_ts) {
     if (!self.ts_seen) self.ts_first = s.ts_val;
     if (!self.ts_seen || SeqNum(s.ts_val) > SeqNum(self.ts_last)) self.ts_last = s.ts_val;
@@ -333,6 +342,30 @@ void Connection::record_reaction(Role from, const Segment& s) {
   stale_awaiting_reaction_.reset();
 }
 
+void Connection::track_ip_id(Endpoint& self, const Segment& s) {
+  if (s.ip_id == 0 || !self.ip_id_sequential) {
+    if (s.ip_id == 0) self.ip_id_sequential = false;  // IPv6, or a stack that zeroes DF ids
+    return;
+  }
+  if (self.counters.packets <= 1) {
+    self.ip_id_first = self.ip_id_last = s.ip_id;
+    return;
+  }
+  const auto step = static_cast<std::int16_t>(s.ip_id - self.ip_id_last);
+  if (step > kIpIdRun || step < -kIpIdRun) {
+    self.ip_id_sequential = false;
+    return;
+  }
+  if (step > 0) self.ip_id_last = s.ip_id;
+}
+
+bool Connection::ip_id_fits(const Endpoint& self, const Segment& s) const {
+  if (s.ip_id == 0 || !self.ip_id_sequential || self.counters.packets < 2) return true;
+  const auto from_first = static_cast<std::int16_t>(s.ip_id - self.ip_id_first);
+  const auto past_last = static_cast<std::int16_t>(s.ip_id - self.ip_id_last);
+  return from_first >= -kIpIdRun && past_last <= kIpIdRun;
+}
+
 void Connection::add_history(Role from, char letter) {
   const int bit = letter - 'A';
   std::uint32_t& seen = history_letters_[static_cast<int>(from)];
@@ -344,7 +377,7 @@ void Connection::add_history(Role from, char letter) {
 
 // Zeek-style history (conn.log): S syn, H syn-ack, D data, A pure ack, F fin, R rst,
 // T retransmission, W zero window, G gap; each letter once per side, upper case = client.
-void Connection::update_history(Role from, const Segment& s, std::uint16_t tags) {
+void Connection::update_history(Role from, const Segment& s, std::uint32_t tags) {
   if (s.syn()) add_history(from, s.ack_flag() ? 'H' : 'S');
   if (s.len > 0) add_history(from, 'D');
   if (s.ack_flag() && s.len == 0 && (s.flags & (syn | fin | rst)) == 0) add_history(from, 'A');
@@ -356,7 +389,7 @@ void Connection::update_history(Role from, const Segment& s, std::uint16_t tags)
 }
 
 bool Connection::worth_a_fact(const Endpoint& self, const Endpoint& peer, const Segment& s,
-                              std::uint16_t tags) const {
+                              std::uint32_t tags) const {
   if ((s.flags & (syn | fin | rst)) != 0) return true;
   if ((tags & (fact_tag::stale | fact_tag::syn_new_isn)) != 0) return true;
   if ((tags & fact_tag::first_fin_ack) != 0) return true;
@@ -367,7 +400,7 @@ bool Connection::worth_a_fact(const Endpoint& self, const Endpoint& peer, const 
   return false;
 }
 
-void Connection::add_fact(const Segment& s, Role from, std::uint16_t tags, TcpState self_before,
+void Connection::add_fact(const Segment& s, Role from, std::uint32_t tags, TcpState self_before,
                           TcpState peer_before) {
   const Endpoint& self = endpoint(from);
   const Endpoint& peer = endpoint(other(from));
@@ -399,6 +432,12 @@ bool Connection::fits(const Segment& s, Role from) const {
   const Endpoint& self = endpoint(from);
   const Endpoint& peer = endpoint(other(from));
   if (s.syn() && !s.ack_flag()) return self.isn_known && s.seq == self.isn;
+  // RFC 7323 §5: TSvals of one connection never go back; one older than this incarnation's SYN
+  // belongs to an earlier one.
+  if (s.has_ts && self.ts_seen && self.isn_known && SeqNum(s.ts_val) < SeqNum(self.ts_first)) {
+    return false;
+  }
+  if (!ip_id_fits(self, s)) return false;
   if (self.sent_any || self.isn_known) {
     const SeqNum low = self.isn_known ? self.isn : self.snd_low;
     const SeqNum high = self.sent_any ? self.snd_max : self.isn + 1;
@@ -408,7 +447,10 @@ bool Connection::fits(const Segment& s, Role from) const {
   if (s.ack_flag() && (peer.sent_any || peer.isn_known)) {
     const SeqNum low = peer.isn_known ? peer.isn : peer.snd_low - 65535;
     const SeqNum high = peer.sent_any ? peer.snd_max : peer.isn + 1;
-    if (s.ack.since(low) < 0 || s.ack.since(high) > 0) return false;
+    // An ack a little beyond what we saw the peer send is a capture gap (or accepted old
+    // data), not another incarnation; one below the peer's start is.
+    const std::int64_t ahead = std::max<std::uint32_t>(self.window_max, 65535);
+    if (s.ack.since(low) < 0 || s.ack.since(high) > ahead) return false;
   }
   return true;
 }
@@ -416,14 +458,23 @@ bool Connection::fits(const Segment& s, Role from) const {
 void Connection::note_stale(const Segment& s, Role from) {
   const Endpoint& self = endpoint(from);
   const Endpoint& peer = endpoint(other(from));
-  std::uint16_t tags = fact_tag::stale;
-  // Would the receiver take it as data? RFC 9293 §3.10.7.4 acceptability test.
+  std::uint32_t tags = fact_tag::stale;
+  // Would the receiver take it as data? RFC 9293 §3.10.7.4 acceptability test on the sequence
+  // number, RFC 5961 §5 on the ack, RFC 7323 §5 (PAWS) on the timestamp.
   if (self.sent_any && s.len > 0) {
     const std::uint32_t wnd = std::max<std::uint32_t>(peer.last_window, 1);
     const SeqNum last = s.seq + (s.len - 1);
     if (s.seq.in_window(self.snd_max, wnd) || last.in_window(self.snd_max, wnd)) {
       tags |= fact_tag::stale_in_window;
     }
+  }
+  if (!s.ack_flag() || !peer.sent_any ||
+      (s.ack <= peer.snd_max && s.ack.since(peer.snd_max) >= -static_cast<std::int64_t>(
+                                                               std::max<std::uint32_t>(self.window_max, 65535)))) {
+    tags |= fact_tag::stale_ack_ok;
+  }
+  if (s.has_ts && self.ts_seen && SeqNum(s.ts_val) < SeqNum(self.ts_last)) {
+    tags |= fact_tag::stale_paws;
   }
   last_ts_ = std::max(last_ts_, s.ts);
   const std::size_t before = facts_.size();
@@ -450,7 +501,7 @@ Moment Connection::end_moment() const {
   }
   if (end.seen) return end;
   if (reset_) return reset_at_;
-  return Moment{last_ts_, first_frame_, false};
+  return Moment{last_ts_, last_frame_, false};
 }
 
 PreviousIncarnation Connection::snapshot() const {

@@ -19,6 +19,9 @@ enum class Vantage : std::uint8_t { unknown, near_client, near_server, in_path }
 std::string_view to_string(CloseKind k);
 std::string_view to_string(Side s);
 std::string_view to_string(Vantage v);
+bool parse_close_kind(std::string_view text, CloseKind& out);
+bool parse_side(std::string_view text, Side& out);
+bool parse_vantage(std::string_view text, Vantage& out);
 
 // Counters for what one side sent.
 struct SideCounts {

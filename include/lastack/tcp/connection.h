@@ -49,7 +49,7 @@ class Connection {
   [[nodiscard]] Role role_of(Dir dir) const { return dir == client_dir_ ? Role::client : Role::server; }
 
   // Runs one segment through both endpoints' state machines and records facts.
-  void on_segment(const Segment& s, Role from, std::uint16_t extra_tags = 0);
+  void on_segment(const Segment& s, Role from, std::uint32_t extra_tags = 0);
   // Does the segment belong to this incarnation's sequence spaces (RFC 9293 §3.4 style test)?
   [[nodiscard]] bool fits(const Segment& s, Role from) const;
   // Records a segment of the previous incarnation that arrived while this one is live.
@@ -93,19 +93,22 @@ class Connection {
  private:
   Endpoint& ep(Role r) { return ep_[static_cast<int>(r)]; }
   bool is_duplicate(Endpoint& self, const Segment& s);
-  std::uint16_t classify(const Endpoint& self, const Endpoint& peer, const Segment& s) const;
+  std::uint32_t classify(const Endpoint& self, const Endpoint& peer, const Segment& s) const;
   void track_sequence(Endpoint& self, Endpoint& peer, const Segment& s);
-  void apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std::uint16_t& tags);
+  void apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std::uint32_t& tags);
   void apply_syn(Endpoint& self, const Segment& s);
-  void apply_fin(Endpoint& self, const Segment& s, std::uint16_t& tags);
-  void apply_rst(Endpoint& self, Endpoint& peer, const Segment& s, std::uint16_t& tags);
+  void apply_fin(Endpoint& self, const Segment& s, std::uint32_t& tags);
+  void apply_rst(Endpoint& self, Endpoint& peer, const Segment& s, std::uint32_t& tags);
   void count(Endpoint& self, const Segment& s);
   void record_reaction(Role from, const Segment& s);
+  void track_ip_id(Endpoint& self, const Segment& s);
+  [[nodiscard]] bool ip_id_fits(const Endpoint& self, const Segment& s) const;
+  static constexpr std::int16_t kIpIdRun = 512;
   void add_history(Role from, char letter);
-  void update_history(Role from, const Segment& s, std::uint16_t tags);
+  void update_history(Role from, const Segment& s, std::uint32_t tags);
   bool worth_a_fact(const Endpoint& self, const Endpoint& peer, const Segment& s,
-                    std::uint16_t tags) const;
-  void add_fact(const Segment& s, Role from, std::uint16_t tags, TcpState self_before,
+                    std::uint32_t tags) const;
+  void add_fact(const Segment& s, Role from, std::uint32_t tags, TcpState self_before,
                 TcpState peer_before);
 
   std::array<Endpoint, 2> ep_{};
@@ -124,6 +127,7 @@ class Connection {
   Timestamp first_ts_;
   Timestamp last_ts_;
   FrameRef first_frame_;
+  FrameRef last_frame_;
   bool started_ = false;
   std::array<char, 32> history_{};
   std::uint8_t history_len_ = 0;

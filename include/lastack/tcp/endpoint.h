@@ -66,6 +66,12 @@ struct Endpoint {
   Moment first_data_after_peer_fin;
   Moment last_new_data;
 
+  // IPv4 identification: Linux numbers a connected socket's packets sequentially from a random
+  // start, so an id far from this run but inside an older incarnation's run marks a copy.
+  std::uint16_t ip_id_first = 0;
+  std::uint16_t ip_id_last = 0;
+  bool ip_id_sequential = true;
+
   bool gap_seen = false;        // a segment started beyond snd_max: something was not captured
   bool acked_unseen = false;    // the peer acknowledged more than we saw this endpoint send
   Timestamp last_ts;

@@ -1,0 +1,118 @@
+#include "lastack/findings/report.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+namespace lastack::findings {
+
+namespace {
+
+// The canonical order of the contract (time, connection, kind, cause, frames). The message is a
+// last tie-break so that two findings equal on every key still come out in the same order
+// whatever order the detectors produced them in.
+bool canonical_less(const Finding& a, const Finding& b) {
+  return std::tie(a.ts, a.connection_id, a.kind, a.cause, a.frames, a.message) <
+         std::tie(b.ts, b.connection_id, b.kind, b.cause, b.frames, b.message);
+}
+
+using LinkKey = std::pair<std::uint64_t, std::string>;
+
+// (connection, kind) → ids of the findings with that key, ids ascending (findings are already
+// numbered in canonical order when this is built).
+std::map<LinkKey, std::vector<std::uint64_t>> index_by_link_key(
+    const std::vector<Finding>& findings) {
+  std::map<LinkKey, std::vector<std::uint64_t>> index;
+  for (const Finding& f : findings) index[{f.connection_id, f.kind}].push_back(f.id);
+  return index;
+}
+
+void resolve_links(std::vector<Finding>& findings) {
+  const auto index = index_by_link_key(findings);
+  for (Finding& f : findings) {
+    f.related_ids.clear();
+    for (const FindingLink& link : f.links) {
+      const auto it = index.find({link.connection_id, link.kind});
+      if (it == index.end()) continue;  // the linked finding was not produced: drop the link
+      for (std::uint64_t id : it->second) {
+        if (id != f.id) f.related_ids.push_back(id);
+      }
+    }
+    std::sort(f.related_ids.begin(), f.related_ids.end());
+    f.related_ids.erase(std::unique(f.related_ids.begin(), f.related_ids.end()),
+                        f.related_ids.end());
+  }
+}
+
+ConnectionSummary* find_connection(std::vector<ConnectionSummary>& connections,
+                                   std::uint64_t id) {
+  const auto it = std::lower_bound(
+      connections.begin(), connections.end(), id,
+      [](const ConnectionSummary& c, std::uint64_t key) { return c.id < key; });
+  return it != connections.end() && it->id == id ? &*it : nullptr;
+}
+
+void fill_connection_finding_ids(std::vector<ConnectionSummary>& connections,
+                                 const std::vector<Finding>& findings) {
+  for (ConnectionSummary& c : connections) c.finding_ids.clear();
+  // Findings are visited in id order, so every finding_ids list comes out sorted.
+  for (const Finding& f : findings) {
+    if (ConnectionSummary* c = find_connection(connections, f.connection_id)) {
+      c->finding_ids.push_back(f.id);
+    }
+  }
+}
+
+}  // namespace
+
+void Report::finalize() {
+  std::stable_sort(findings.begin(), findings.end(), canonical_less);
+  for (std::size_t i = 0; i < findings.size(); ++i) findings[i].id = i + 1;
+  resolve_links(findings);
+  std::stable_sort(connections.begin(), connections.end(),
+                   [](const ConnectionSummary& a, const ConnectionSummary& b) {
+                     return a.id < b.id;
+                   });
+  fill_connection_finding_ids(connections, findings);
+}
+
+std::map<std::string, std::uint64_t> Report::findings_by_kind() const {
+  std::map<std::string, std::uint64_t> counts;
+  for (const Finding& f : findings) ++counts[f.kind];
+  return counts;
+}
+
+std::map<std::string, std::uint64_t> Report::findings_by_severity() const {
+  std::map<std::string, std::uint64_t> counts;
+  for (const Finding& f : findings) ++counts[std::string(to_string(f.severity))];
+  return counts;
+}
+
+bool Report::fails() const {
+  if (!settings.fail_on) return false;
+  const Severity threshold = *settings.fail_on;
+  return std::any_of(findings.begin(), findings.end(),
+                     [threshold](const Finding& f) { return f.severity >= threshold; });
+}
+
+std::vector<const ConnectionSummary*> Report::listed_connections() const {
+  // Looks at the findings themselves rather than finding_ids, so the answer is right even
+  // before finalize() has run.
+  std::vector<std::uint64_t> with_findings;
+  for (const Finding& f : findings) with_findings.push_back(f.connection_id);
+  std::sort(with_findings.begin(), with_findings.end());
+  std::vector<const ConnectionSummary*> listed;
+  for (const ConnectionSummary& c : connections) {
+    if (settings.all_connections ||
+        std::binary_search(with_findings.begin(), with_findings.end(), c.id)) {
+      listed.push_back(&c);
+    }
+  }
+  std::stable_sort(listed.begin(), listed.end(),
+                   [](const ConnectionSummary* a, const ConnectionSummary* b) {
+                     return a->id < b->id;
+                   });
+  return listed;
+}
+
+}  // namespace lastack::findings

@@ -1,0 +1,38 @@
+// Pieces of the JSON report shared by the JSON and SQLite sinks (the SQLite tables store the
+// settings, evidence, frames and related ids as JSON text in the same shapes as the report).
+// Private to the sink layer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lastack/findings/report.h"
+
+namespace lastack::sink::detail {
+
+using Json = nlohmann::ordered_json;
+
+// A double as the report prints it: rounded to microseconds (evidence numbers are mostly
+// durations in seconds), so that float noise such as 0.21000000000000002 never reaches a report
+// and the same capture always gives the same text.
+double report_double(double value);
+
+// A duration in seconds: an integer when whole ("msl_s": 30), else a rounded double.
+Json seconds_json(Duration d);
+
+Json settings_json(const findings::Settings& s);
+Json evidence_json(const findings::Evidence& evidence);
+Json frame_numbers_json(const std::vector<findings::FrameRef>& frames);
+Json ids_json(const std::vector<std::uint64_t>& ids);
+
+// True when a finding's frames come from more than one input.
+bool frames_span_inputs(const std::vector<findings::FrameRef>& frames);
+
+// Serialises without ever throwing: invalid UTF-8 (a path or message from a hostile capture)
+// is replaced with U+FFFD instead of raising nlohmann's type_error.
+std::string dump(const Json& j, int indent);
+
+}  // namespace lastack::sink::detail

@@ -1,0 +1,192 @@
+// The JSON report of report-contract.md. Key order is written out explicitly (ordered_json), so
+// the layout below *is* the contract: add keys, never rename or reorder existing ones.
+#include <string>
+#include <unordered_map>
+
+#include "json_parts.h"
+#include "lastack/core/ip_address.h"
+#include "lastack/core/timestamp.h"
+#include "lastack/sink/sinks.h"
+
+namespace lastack::sink {
+
+using detail::Json;
+namespace f = findings;
+
+namespace {
+
+Json ts_json(const std::optional<Timestamp>& ts) {
+  return ts ? Json(format_rfc3339(*ts)) : Json(nullptr);
+}
+
+Json input_json(const f::InputReport& in) {
+  Json j = Json::object();
+  j["path"] = in.path;  // exactly as given: never made absolute
+  j["format"] = in.format;
+  j["compression"] = in.compression.empty() ? Json(nullptr) : Json(in.compression);
+  j["link_types"] = in.link_types;
+  j["packets"] = in.packets;
+  j["size_bytes"] = in.size_bytes;
+  j["first_ts"] = ts_json(in.first_ts);
+  j["last_ts"] = ts_json(in.last_ts);
+  j["status"] = in.status;
+  j["error"] = in.error ? Json(*in.error) : Json(nullptr);
+  j["error_offset"] = in.error_offset ? Json(*in.error_offset) : Json(nullptr);
+  j["interface_drops"] = in.interface_drops;
+  return j;
+}
+
+// Severities in rank order (not alphabetical), only those that occur.
+Json by_severity_json(const f::Report& r) {
+  const auto counts = r.findings_by_severity();
+  Json j = Json::object();
+  for (f::Severity s : {f::Severity::info, f::Severity::warning, f::Severity::error,
+                        f::Severity::critical}) {
+    const auto it = counts.find(std::string(f::to_string(s)));
+    if (it != counts.end()) j[it->first] = it->second;
+  }
+  return j;
+}
+
+Json summary_json(const f::Report& r) {
+  const f::Counters& c = r.counters;
+  Json j = Json::object();
+  j["packets"] = c.packets;
+  j["tcp_packets"] = c.tcp_packets;
+  j["connections"] = r.connection_count;
+  j["not_ip"] = c.not_ip;
+  j["not_tcp"] = c.not_tcp;
+  j["fragments"] = c.fragments;
+  j["unsupported_link"] = c.unsupported_link;
+  j["duplicates"] = c.duplicates;
+  j["filtered_out"] = c.filtered_out;
+  j["malformed"] = Json::object();
+  for (const auto& [reason, n] : c.malformed) j["malformed"][reason] = n;
+  Json by_kind = Json::object();
+  for (const auto& [kind, n] : r.findings_by_kind()) by_kind[kind] = n;
+  j["findings"] = Json{{"by_kind", by_kind}, {"by_severity", by_severity_json(r)}};
+  return j;
+}
+
+// Connections by id, built once per report (a linear search per finding would be quadratic on
+// large captures).
+class ConnectionIndex {
+ public:
+  explicit ConnectionIndex(const f::Report& r) {
+    for (const f::ConnectionSummary& c : r.connections) by_id_.emplace(c.id, &c);
+  }
+  [[nodiscard]] const f::ConnectionSummary* find(std::uint64_t id) const {
+    const auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, const f::ConnectionSummary*> by_id_;
+};
+
+// A finding whose connection is missing is a pipeline bug: the endpoints print as null, which
+// the schema rejects, so tests notice instead of the report quietly inventing endpoints.
+Json finding_connection_json(const ConnectionIndex& index, const f::Finding& fd) {
+  const f::ConnectionSummary* c = index.find(fd.connection_id);
+  Json j = Json::object();
+  j["id"] = fd.connection_id;
+  j["client"] = c ? Json(format_endpoint(c->client_ip, c->client_port)) : Json(nullptr);
+  j["server"] = c ? Json(format_endpoint(c->server_ip, c->server_port)) : Json(nullptr);
+  j["incarnation"] = c ? Json(c->incarnation) : Json(nullptr);
+  return j;
+}
+
+std::uint32_t finding_input(const ConnectionIndex& index, const f::Finding& fd) {
+  if (!fd.frames.empty()) return fd.frames.front().input;
+  const f::ConnectionSummary* c = index.find(fd.connection_id);
+  return c ? c->input : 0;
+}
+
+Json finding_json(const ConnectionIndex& index, const f::Finding& fd) {
+  Json j = Json::object();
+  j["id"] = fd.id;
+  j["kind"] = fd.kind;
+  j["cause"] = fd.cause;
+  j["severity"] = f::to_string(fd.severity);
+  j["confidence"] = f::to_string(fd.confidence);
+  j["connection"] = finding_connection_json(index, fd);
+  j["ts"] = format_rfc3339(fd.ts);
+  j["input"] = finding_input(index, fd);
+  j["frames"] = detail::frame_numbers_json(fd.frames);
+  if (detail::frames_span_inputs(fd.frames)) {
+    Json refs = Json::array();
+    for (const f::FrameRef& fr : fd.frames) {
+      refs.push_back(Json{{"input", fr.input}, {"frame", fr.frame_no}});
+    }
+    j["frame_refs"] = refs;
+  }
+  j["message"] = fd.message;
+  j["evidence"] = detail::evidence_json(fd.evidence);
+  j["related"] = detail::ids_json(fd.related_ids);
+  return j;
+}
+
+void add_side_counts(Json& j, const f::SideCounts& s, const char* dir) {
+  const std::string d(dir);
+  j["syns_" + d] = s.syns;
+  j["fins_" + d] = s.fins;
+  j["rsts_" + d] = s.rsts;
+}
+
+Json connection_json(const f::ConnectionSummary& c) {
+  Json j = Json::object();
+  j["id"] = c.id;
+  j["client"] = format_endpoint(c.client_ip, c.client_port);
+  j["server"] = format_endpoint(c.server_ip, c.server_port);
+  j["incarnation"] = c.incarnation;
+  j["input"] = c.input;
+  j["first_frame"] = c.first_frame;
+  j["first_ts"] = format_rfc3339(c.first_ts);
+  j["last_ts"] = format_rfc3339(c.last_ts);
+  j["handshake_seen"] = c.handshake_seen;
+  j["mid_stream"] = c.mid_stream;
+  j["close_kind"] = f::to_string(c.close_kind);
+  j["active_closer"] = f::to_string(c.active_closer);
+  j["time_wait_holder"] = f::to_string(c.time_wait_holder);
+  j["time_wait_start"] = ts_json(c.time_wait_start);
+  j["final_ack_seen"] = c.final_ack_seen;
+  j["client_state"] = c.client_final_state;
+  j["server_state"] = c.server_final_state;
+  j["packets_c2s"] = c.client.packets;
+  j["packets_s2c"] = c.server.packets;
+  j["bytes_c2s"] = c.client.bytes;
+  j["bytes_s2c"] = c.server.bytes;
+  add_side_counts(j, c.client, "c2s");
+  add_side_counts(j, c.server, "s2c");
+  j["history"] = c.history;
+  j["vantage"] = f::to_string(c.vantage);
+  j["interface_id"] = c.interface_id;
+  j["finding_ids"] = detail::ids_json(c.finding_ids);
+  return j;
+}
+
+Json report_json(const f::Report& r) {
+  Json j = Json::object();
+  j["schema_version"] = 1;
+  j["tool"] = Json{{"name", "lastack"}, {"version", r.tool_version}};
+  j["settings"] = detail::settings_json(r.settings);
+  j["inputs"] = Json::array();
+  for (const f::InputReport& in : r.inputs) j["inputs"].push_back(input_json(in));
+  j["summary"] = summary_json(r);
+  j["findings"] = Json::array();
+  const ConnectionIndex index(r);
+  for (const f::Finding& fd : r.findings) j["findings"].push_back(finding_json(index, fd));
+  j["connections"] = Json::array();
+  for (const f::ConnectionSummary* c : r.listed_connections()) {
+    j["connections"].push_back(connection_json(*c));
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string to_json(const findings::Report& report) {
+  return detail::dump(report_json(report), 2) + "\n";
+}
+
+}  // namespace lastack::sink

@@ -1,0 +1,100 @@
+// The terminal summary: short, greppable, one finding per line, in the report's canonical order
+// (so `lastack analyze x.pcap | grep lost_final_ack` works the way a tcpdump user expects).
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+
+#include "lastack/core/ip_address.h"
+#include "lastack/core/timestamp.h"
+#include "lastack/sink/sinks.h"
+
+namespace lastack::sink {
+
+namespace f = findings;
+
+namespace {
+
+void put_line(std::FILE* out, const std::string& line) {
+  std::fputs(line.c_str(), out);
+  std::fputc('\n', out);
+}
+
+std::string input_line(const f::InputReport& in) {
+  std::string line = "input " + in.path + ": " + (in.format.empty() ? "?" : in.format);
+  if (!in.compression.empty()) line += "+" + in.compression;
+  line += ", " + std::to_string(in.packets) + " packets";
+  if (in.status != "ok") {
+    line += " [" + in.status;
+    if (in.error_offset) line += " at byte " + std::to_string(*in.error_offset);
+    if (in.error) line += ": " + *in.error;
+    line += "]";
+  }
+  return line;
+}
+
+std::string counts_line(const f::Report& r) {
+  return "packets " + std::to_string(r.counters.packets) + ", tcp " +
+         std::to_string(r.counters.tcp_packets) + ", connections " +
+         std::to_string(r.connection_count);
+}
+
+// "findings 3: error 1, warning 2" in rank order, most severe first.
+std::string severity_line(const f::Report& r) {
+  const auto counts = r.findings_by_severity();
+  std::string line = "findings " + std::to_string(r.findings.size());
+  const char* sep = ": ";
+  for (f::Severity s : {f::Severity::critical, f::Severity::error, f::Severity::warning,
+                        f::Severity::info}) {
+    const auto it = counts.find(std::string(f::to_string(s)));
+    if (it == counts.end()) continue;
+    line += sep + it->first + " " + std::to_string(it->second);
+    sep = ", ";
+  }
+  return line;
+}
+
+// Frame numbers as Wireshark shows them; "input:frame" only when a finding spans inputs.
+std::string frames_text(const std::vector<f::FrameRef>& frames) {
+  bool spans = false;
+  for (const f::FrameRef& fr : frames) spans = spans || fr.input != frames.front().input;
+  std::string text;
+  for (const f::FrameRef& fr : frames) {
+    if (!text.empty()) text += ",";
+    if (spans) text += std::to_string(fr.input) + ":";
+    text += std::to_string(fr.frame_no);
+  }
+  return text.empty() ? "-" : text;
+}
+
+using ConnectionIndex = std::unordered_map<std::uint64_t, const f::ConnectionSummary*>;
+
+std::string finding_line(const ConnectionIndex& index, const f::Finding& fd) {
+  const auto it = index.find(fd.connection_id);
+  const f::ConnectionSummary* c = it == index.end() ? nullptr : it->second;
+  const std::string client = c ? format_endpoint(c->client_ip, c->client_port) : "?";
+  const std::string server = c ? format_endpoint(c->server_ip, c->server_port) : "?";
+  const std::string incarnation = c ? std::to_string(c->incarnation) : "?";
+  return format_rfc3339(fd.ts) + " " + client + " -> " + server + " #" + incarnation + " " +
+         fd.kind + "/" + fd.cause + " " + std::string(f::to_string(fd.severity)) + " frames " +
+         frames_text(fd.frames) + ": " + fd.message;
+}
+
+}  // namespace
+
+void write_text_summary(const findings::Report& report, std::FILE* out) {
+  for (const f::InputReport& in : report.inputs) put_line(out, input_line(in));
+  put_line(out, counts_line(report));
+  if (report.findings.empty()) {
+    put_line(out, "no findings");
+    return;
+  }
+  put_line(out, severity_line(report));
+  for (const auto& [kind, n] : report.findings_by_kind()) {
+    put_line(out, "  " + kind + " " + std::to_string(n));
+  }
+  ConnectionIndex index;
+  for (const f::ConnectionSummary& c : report.connections) index.emplace(c.id, &c);
+  for (const f::Finding& fd : report.findings) put_line(out, finding_line(index, fd));
+}
+
+}  // namespace lastack::sink
