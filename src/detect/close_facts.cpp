@@ -54,7 +54,11 @@ std::string endpoint_name(const tcp::Connection& c, Role role) {
 
 std::string seconds_text(Duration d) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f s", d.seconds());
+  if (d < Duration::from_s(1) && d > Duration::from_s(-1)) {
+    std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(d.ns) / 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3f s", d.seconds());
+  }
   return buf;
 }
 
@@ -116,9 +120,18 @@ LostFinalAck find_lost_final_ack(const tcp::Connection& c, Role p) {
   if (uncovering_ack && r.final_ack == nullptr) return r;
   r.gap = c.endpoint(a).gap_seen || c.endpoint(p).acked_unseen;
   if (r.final_ack == nullptr && r.gap) return r;
-  r.response = first_fact(c, a, trigger, [](const Fact& f) {
+  // The outcome is what a did after p's last attempt (or, failing that, after any of them).
+  auto answers = [](const Fact& f) {
     return (f.flags & rst) != 0 || f.has(tcp::fact_tag::acks_peer_fin);
-  });
+  };
+  const Fact* last = !r.retransmissions.empty() ? r.retransmissions.back() : trigger;
+  r.response = first_fact(c, a, last, answers);
+  if (r.response == nullptr) r.response = first_fact(c, a, trigger, answers);
+  for (const Fact& f : c.facts()) {
+    if (f.from == a && before_or_at(*first, f) && !f.has(tcp::fact_tag::duplicate) && answers(f)) {
+      r.answers.push_back(&f);
+    }
+  }
   r.valid = true;
   return r;
 }

@@ -57,6 +57,7 @@ struct LostFinalAck {
   const tcp::Fact* challenge_ack = nullptr;  // p's ACK in LAST_ACK answering a new SYN
   const tcp::Fact* final_ack = nullptr;      // a's ACK of p's FIN captured before the trigger
   const tcp::Fact* response = nullptr;       // a's answer after the trigger (ACK or RST)
+  std::vector<const tcp::Fact*> answers;     // every ACK of p's FIN or RST from a after it
   bool gap = false;                          // a capture gap in a→p
 };
 

@@ -23,16 +23,16 @@ Outcome outcome_of(const tcp::Connection& c, const LostFinalAck& r) {
   if (r.response != nullptr && (r.response->flags & decode::tcp_flag::rst) != 0) {
     if (c.successor_start() && r.response->ts >= *c.successor_start()) {
       return {"ended_by_reuse", Severity::error,
-              "the RST of the reopening side's new connection ended it"};
+              "reopened the four-tuple, and the RST of its new handshake ended the old connection"};
     }
     return {"reset", Severity::error,
-            "it answered with RST: it kept no TIME_WAIT state (tcp_max_tw_buckets, SO_LINGER 0 "
-            "or a middlebox)"};
+            "answered with RST: it kept no TIME_WAIT state (tcp_max_tw_buckets, SO_LINGER 0 or a "
+            "middlebox), and the passive side saw an error"};
   }
   if (r.response != nullptr) {
-    return {"reacked", Severity::warning, "still in TIME_WAIT, it ACKed again"};
+    return {"reacked", Severity::warning, "ACKed again from TIME_WAIT, which did its job"};
   }
-  return {"unresolved", Severity::warning, "no answer was captured"};
+  return {"unresolved", Severity::warning, "was not heard from again in the capture"};
 }
 
 }  // namespace
@@ -46,14 +46,13 @@ void detect_lost_final_ack(const Subject& s, const Context&, std::vector<finding
     findings::Finding f = make_finding(s, "lost_final_ack", o.cause, o.severity,
                                        r.final_ack != nullptr ? Confidence::confirmed
                                                               : Confidence::probable);
-    std::vector<const tcp::Fact*> ev{r.transmissions.front()};
-    if (r.final_ack != nullptr) ev.push_back(r.final_ack);
-    for (const tcp::Fact* t : r.retransmissions) ev.push_back(t);
+    std::vector<const tcp::Fact*> ev = r.transmissions;
+    ev.insert(ev.end(), r.answers.begin(), r.answers.end());
     if (r.challenge_ack != nullptr) ev.push_back(r.challenge_ack);
-    if (r.response != nullptr) ev.push_back(r.response);
     std::sort(ev.begin(), ev.end(), [](const tcp::Fact* x, const tcp::Fact* y) {
       return x->ts != y->ts ? x->ts < y->ts : x->frame < y->frame;
     });
+    ev.erase(std::unique(ev.begin(), ev.end()), ev.end());
     f.frames = frames_of(ev);
     const tcp::Fact* trigger = !r.retransmissions.empty() ? r.retransmissions.front() : r.challenge_ack;
     f.ts = trigger->ts;
@@ -66,7 +65,7 @@ void detect_lost_final_ack(const Subject& s, const Context&, std::vector<finding
                                        " after the first"
                                  : " was still in LAST_ACK when a new SYN came";
     f.message = endpoint_name(s.conn, p) + what + ": the " + role_name(a) +
-                "'s final ACK never reached it (" + where + "); then the " + role_name(a) + ", " +
+                "'s final ACK never reached it (" + where + "); then the " + role_name(a) + " " +
                 o.text + ".";
     f.evidence.emplace_back("fin_seq", std::int64_t{s.ep(p).fin_seq.raw()});
     f.evidence.emplace_back("fin_transmissions", static_cast<std::int64_t>(r.transmissions.size()));

@@ -84,14 +84,19 @@ class Conversation {
     std::uint32_t last_fin_len = 0;  // its payload length
     std::uint16_t ip_id = 1;
     TcpSegmentSpec last;             // last segment sent (for retransmit_last)
+    bool has_last = false;
+    bool fin_sent = false;
+    bool rcv_init = false;           // has received a segment (rcv_nxt is meaningful)
+    std::uint32_t ts_recent = 0;     // last TSval received from the peer (TSecr to send)
   };
-  std::uint64_t emit(Side from, TcpSegmentSpec spec, std::uint32_t seq_space, const Emit& e);
+  std::uint64_t emit(Side from, TcpSegmentSpec spec, const Emit& e, bool verbatim = false);
   HostState& host(Side s) { return s == Side::client ? client_ : server_; }
   HostState& peer(Side s) { return s == Side::client ? server_ : client_; }
   TcpSegmentSpec base_spec(Side from);
 
   HostState client_;
   HostState server_;
+  Timestamp start_;
   Timestamp now_;
   Duration step_ = Duration::from_ms(1);
   bool first_ = true;
