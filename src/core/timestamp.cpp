@@ -65,13 +65,20 @@ bool parse_duration(std::string_view text, Duration& out) {
   const auto res = std::from_chars(number.data(), number.data() + number.size(), value);
   if (res.ec != std::errc{} || res.ptr != number.data() + number.size()) return false;
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ns") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else return false;
+  if (unit.empty() || unit == "s")
+    scale = 1e9;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ns")
+    scale = 1;
+  else if (unit == "m" || unit == "min")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else
+    return false;
   const double ns = value * scale;
   if (!(ns >= 0) || ns > 9.2e18) return false;
   out = Duration{static_cast<std::int64_t>(ns + 0.5)};

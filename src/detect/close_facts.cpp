@@ -48,7 +48,8 @@ std::vector<FrameRef> frames_of(const std::vector<const Fact*>& facts) {
 std::string endpoint_name(const tcp::Connection& c, Role role) {
   const tcp::FourTuple& t = c.tuple();
   const bool is_a = (c.client_dir() == tcp::Dir::a_to_b) == (role == Role::client);
-  const std::string ep = is_a ? format_endpoint(t.a_ip, t.a_port) : format_endpoint(t.b_ip, t.b_port);
+  const std::string ep =
+      is_a ? format_endpoint(t.a_ip, t.a_port) : format_endpoint(t.b_ip, t.b_port);
   return std::string(role_name(role)) + " " + ep;
 }
 
@@ -83,7 +84,8 @@ const Fact* find_challenge_ack(const tcp::Connection& c, Role p, const Fact* fir
   if (!c.successor_start()) return nullptr;
   const Timestamp succ = *c.successor_start();
   return first_fact(c, p, first_fin, [succ](const Fact& f) {
-    return f.ts >= succ && (f.flags & (syn | fin | rst)) == 0 && f.has(tcp::fact_tag::acks_peer_fin) &&
+    return f.ts >= succ && (f.flags & (syn | fin | rst)) == 0 &&
+           f.has(tcp::fact_tag::acks_peer_fin) &&
            (f.self_before == tcp::TcpState::last_ack || f.self_before == tcp::TcpState::closed);
   });
 }
@@ -99,7 +101,8 @@ LostFinalAck find_lost_final_ack(const tcp::Connection& c, Role p) {
   if (r.transmissions.empty()) return r;
   const Fact* first = r.transmissions.front();
   for (std::size_t i = 1; i < r.transmissions.size(); ++i) {
-    if (r.transmissions[i]->ts - first->ts >= kMinRto) r.retransmissions.push_back(r.transmissions[i]);
+    if (r.transmissions[i]->ts - first->ts >= kMinRto)
+      r.retransmissions.push_back(r.transmissions[i]);
   }
   r.challenge_ack = find_challenge_ack(c, p, first);
   const Fact* trigger = !r.retransmissions.empty() ? r.retransmissions.front() : r.challenge_ack;

@@ -52,13 +52,13 @@ namespace lastack::detect {
 struct LostFinalAck {
   bool valid = false;
   tcp::Role passive = tcp::Role::server;
-  std::vector<const tcp::Fact*> transmissions;  // all of p's FINs at its fin_seq
+  std::vector<const tcp::Fact*> transmissions;    // all of p's FINs at its fin_seq
   std::vector<const tcp::Fact*> retransmissions;  // those a timeout after the first
-  const tcp::Fact* challenge_ack = nullptr;  // p's ACK in LAST_ACK answering a new SYN
-  const tcp::Fact* final_ack = nullptr;      // a's ACK of p's FIN captured before the trigger
-  const tcp::Fact* response = nullptr;       // a's answer after the trigger (ACK or RST)
-  std::vector<const tcp::Fact*> answers;     // every ACK of p's FIN or RST from a after it
-  bool gap = false;                          // a capture gap in a→p
+  const tcp::Fact* challenge_ack = nullptr;       // p's ACK in LAST_ACK answering a new SYN
+  const tcp::Fact* final_ack = nullptr;           // a's ACK of p's FIN captured before the trigger
+  const tcp::Fact* response = nullptr;            // a's answer after the trigger (ACK or RST)
+  std::vector<const tcp::Fact*> answers;          // every ACK of p's FIN or RST from a after it
+  bool gap = false;                               // a capture gap in a→p
 };
 
 LostFinalAck find_lost_final_ack(const tcp::Connection& c, tcp::Role p);

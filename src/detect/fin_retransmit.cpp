@@ -30,24 +30,26 @@ void detect_fin_retransmit(const Subject& s, const Context&, std::vector<finding
     const bool peer_silent = peer.last_ts < first->ts || peer.counters.packets == 0;
     const LostFinalAck lost = find_lost_final_ack(s.conn, x);
     const char* cause = "fin_not_acknowledged";
-    if (lost.valid) cause = "final_ack_lost";
-    else if (peer_silent) cause = "unanswered";
+    if (lost.valid)
+      cause = "final_ack_lost";
+    else if (peer_silent)
+      cause = "unanswered";
     const Fact* answer = answer_after(s.conn, x, tx.back());
     const bool info = tx.size() == 2 && answer != nullptr;
-    findings::Finding f = make_finding(s, "fin_retransmit", cause,
-                                       info ? Severity::info : Severity::warning,
-                                       Confidence::confirmed);
+    findings::Finding f =
+        make_finding(s, "fin_retransmit", cause, info ? Severity::info : Severity::warning,
+                     Confidence::confirmed);
     std::vector<const Fact*> ev = tx;
     if (answer != nullptr) ev.push_back(answer);
     f.frames = frames_of(ev);
     f.ts = tx[1]->ts;
     const std::vector<double> gaps = intervals_s(tx);
-    f.message = endpoint_name(s.conn, x) + " sent its FIN " + std::to_string(tx.size()) +
-                " times (" +
-                (lost.valid ? std::string("the peer's final ACK was lost")
-                 : peer_silent ? std::string("nothing came back from the peer")
-                               : std::string("the peer did not acknowledge it")) +
-                (answer != nullptr ? "); it was finally acknowledged." : "); it was never acknowledged.");
+    f.message =
+        endpoint_name(s.conn, x) + " sent its FIN " + std::to_string(tx.size()) + " times (" +
+        (lost.valid    ? std::string("the peer's final ACK was lost")
+         : peer_silent ? std::string("nothing came back from the peer")
+                       : std::string("the peer did not acknowledge it")) +
+        (answer != nullptr ? "); it was finally acknowledged." : "); it was never acknowledged.");
     f.evidence.emplace_back("fin_seq", std::int64_t{s.ep(x).fin_seq.raw()});
     f.evidence.emplace_back("transmissions", static_cast<std::int64_t>(tx.size()));
     f.evidence.emplace_back("intervals_s", gaps);

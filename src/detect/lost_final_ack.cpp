@@ -43,9 +43,9 @@ void detect_lost_final_ack(const Subject& s, const Context&, std::vector<finding
     if (!r.valid) continue;
     const Role a = tcp::other(p);
     const Outcome o = outcome_of(s.conn, r);
-    findings::Finding f = make_finding(s, "lost_final_ack", o.cause, o.severity,
-                                       r.final_ack != nullptr ? Confidence::confirmed
-                                                              : Confidence::probable);
+    findings::Finding f =
+        make_finding(s, "lost_final_ack", o.cause, o.severity,
+                     r.final_ack != nullptr ? Confidence::confirmed : Confidence::probable);
     std::vector<const tcp::Fact*> ev = r.transmissions;
     ev.insert(ev.end(), r.answers.begin(), r.answers.end());
     if (r.challenge_ack != nullptr) ev.push_back(r.challenge_ack);
@@ -54,11 +54,13 @@ void detect_lost_final_ack(const Subject& s, const Context&, std::vector<finding
     });
     ev.erase(std::unique(ev.begin(), ev.end()), ev.end());
     f.frames = frames_of(ev);
-    const tcp::Fact* trigger = !r.retransmissions.empty() ? r.retransmissions.front() : r.challenge_ack;
+    const tcp::Fact* trigger =
+        !r.retransmissions.empty() ? r.retransmissions.front() : r.challenge_ack;
     f.ts = trigger->ts;
-    const std::string where = r.final_ack != nullptr
-                                  ? "its final ACK was captured, so it was lost after the capture point"
-                                  : "no final ACK was captured (lost before the capture point, or never sent)";
+    const std::string where =
+        r.final_ack != nullptr
+            ? "its final ACK was captured, so it was lost after the capture point"
+            : "no final ACK was captured (lost before the capture point, or never sent)";
     const std::string what = !r.retransmissions.empty()
                                  ? " re-sent its FIN " +
                                        seconds_text(trigger->ts - r.transmissions.front()->ts) +

@@ -2,7 +2,9 @@
 
 namespace lastack::detect {
 
-const char* role_name(tcp::Role r) { return r == tcp::Role::client ? "client" : "server"; }
+const char* role_name(tcp::Role r) {
+  return r == tcp::Role::client ? "client" : "server";
+}
 
 findings::Finding make_finding(const Subject& s, std::string kind, std::string cause,
                                findings::Severity severity, findings::Confidence confidence) {
@@ -18,19 +20,15 @@ findings::Finding make_finding(const Subject& s, std::string kind, std::string c
 
 const std::vector<DetectorInfo>& registry() {
   static const std::vector<DetectorInfo> detectors = {
-      {"lost_final_ack", detect_lost_final_ack},
-      {"fin_retransmit", detect_fin_retransmit},
-      {"rst_after_close", detect_rst_after_close},
-      {"abortive_close", detect_abortive_close},
-      {"tuple_reuse", detect_tuple_reuse},
-      {"stale_segment", detect_stale_segment},
+      {"lost_final_ack", detect_lost_final_ack},   {"fin_retransmit", detect_fin_retransmit},
+      {"rst_after_close", detect_rst_after_close}, {"abortive_close", detect_abortive_close},
+      {"tuple_reuse", detect_tuple_reuse},         {"stale_segment", detect_stale_segment},
   };
   return detectors;
 }
 
 void analyze_connection(const tcp::Connection& c, const Context& ctx,
-                        findings::ConnectionSummary& summary,
-                        std::vector<findings::Finding>& out) {
+                        findings::ConnectionSummary& summary, std::vector<findings::Finding>& out) {
   Subject subject{c, findings::Vantage::unknown, {}};
   subject.vantage = estimate_vantage(c, subject.vantage_basis);
   summary = summarize(subject);

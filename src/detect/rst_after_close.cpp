@@ -27,7 +27,8 @@ const Fact* last_before(const tcp::Connection& c, Role from, const Fact& at) {
   const Fact* last = nullptr;
   for (const Fact& f : c.facts()) {
     if (&f == &at) break;
-    if (f.from == from && !f.has(tcp::fact_tag::duplicate) && !f.has(tcp::fact_tag::stale)) last = &f;
+    if (f.from == from && !f.has(tcp::fact_tag::duplicate) && !f.has(tcp::fact_tag::stale))
+      last = &f;
   }
   return last;
 }
@@ -48,8 +49,9 @@ Verdict judge(const Subject& s, const Context& ctx, Role x, const Fact& r, const
   }
   if (ey.first_data_after_peer_fin.seen && ey.first_data_after_peer_fin.ts <= r.ts) {
     return {"data_after_close", Severity::error,
-            "the " + std::string(role_name(y)) + " sent " + std::to_string(ey.bytes_after_peer_fin) +
-                " bytes after the " + role_name(x) + " closed; that data is lost"};
+            "the " + std::string(role_name(y)) + " sent " +
+                std::to_string(ey.bytes_after_peer_fin) + " bytes after the " + role_name(x) +
+                " closed; that data is lost"};
   }
   if (answered != nullptr && (answered->flags & fin) != 0) {
     const Timestamp closed_at = ex.acked_peer_fin.seen ? ex.acked_peer_fin.ts : ex.first_fin.ts;
@@ -65,7 +67,8 @@ Verdict judge(const Subject& s, const Context& ctx, Role x, const Fact& r, const
   return {"fin_then_rst", Severity::info, "the stack sent RST after its own FIN"};
 }
 
-void report_assassination(const Subject& s, Role y, const Fact& r, std::vector<findings::Finding>& out) {
+void report_assassination(const Subject& s, Role y, const Fact& r,
+                          std::vector<findings::Finding>& out) {
   const Role x = tcp::other(y);
   findings::Finding f = make_finding(s, "rst_after_close", "time_wait_assassination",
                                      Severity::warning, Confidence::confirmed);
@@ -79,7 +82,8 @@ void report_assassination(const Subject& s, Role y, const Fact& r, std::vector<f
 
 }  // namespace
 
-void detect_rst_after_close(const Subject& s, const Context& ctx, std::vector<findings::Finding>& out) {
+void detect_rst_after_close(const Subject& s, const Context& ctx,
+                            std::vector<findings::Finding>& out) {
   for (Role x : {Role::client, Role::server}) {
     const tcp::Endpoint& ex = s.ep(x);
     std::vector<const Fact*> rsts;
@@ -99,7 +103,8 @@ void detect_rst_after_close(const Subject& s, const Context& ctx, std::vector<fi
     if (!accepted(r) && r.peer_before != TcpState::closed) continue;  // ignored by the receiver
     const Fact* answered = last_before(s.conn, tcp::other(x), r);
     const Verdict v = judge(s, ctx, x, r, answered);
-    findings::Finding f = make_finding(s, "rst_after_close", v.cause, v.severity, Confidence::confirmed);
+    findings::Finding f =
+        make_finding(s, "rst_after_close", v.cause, v.severity, Confidence::confirmed);
     std::vector<const Fact*> ev;
     if (answered != nullptr) ev.push_back(answered);
     ev.insert(ev.end(), rsts.begin(), rsts.end());
@@ -114,7 +119,8 @@ void detect_rst_after_close(const Subject& s, const Context& ctx, std::vector<fi
       f.evidence.emplace_back("since_final_ack_s", (r.ts - ex.acked_peer_fin.ts).seconds());
     }
     f.evidence.emplace_back("rst_has_ack", (r.flags & decode::tcp_flag::ack) != 0);
-    if (answered != nullptr && (answered->flags & fin) != 0 && closed_passively(s.conn, tcp::other(x))) {
+    if (answered != nullptr && (answered->flags & fin) != 0 &&
+        closed_passively(s.conn, tcp::other(x))) {
       f.links.push_back({s.conn.id(), "lost_final_ack"});
     }
     out.push_back(std::move(f));

@@ -38,9 +38,9 @@ const char* reaction_name(Fact::Reaction r) {
 bool part_of_last_ack_handshake(const tcp::Connection& c, const Fact& f) {
   if (c.handshake_seen() && f.ts > c.handshake_ack_ts()) return false;
   // The server's pure ACK in the old space, and the client's RST answering it.
-  const bool challenge = f.from == Role::server && f.len == 0 &&
-                         (f.flags & (decode::tcp_flag::syn | decode::tcp_flag::fin |
-                                     decode::tcp_flag::rst)) == 0;
+  const bool challenge =
+      f.from == Role::server && f.len == 0 &&
+      (f.flags & (decode::tcp_flag::syn | decode::tcp_flag::fin | decode::tcp_flag::rst)) == 0;
   const bool answer = f.from == Role::client && (f.flags & decode::tcp_flag::rst) != 0;
   return challenge || answer;
 }
@@ -66,9 +66,12 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
     const bool receiver_silent_after = is_rst && receiver.last_ts <= f.ts;
     const bool accepted = c.endpoint(f.from).acked_unseen;
     Severity sev = Severity::warning;
-    if (acceptable) sev = Severity::critical;
-    else if (receiver_silent_after) sev = Severity::error;
-    findings::Finding fd = make_finding(s, "stale_segment", cause_of(f), sev, Confidence::confirmed);
+    if (acceptable)
+      sev = Severity::critical;
+    else if (receiver_silent_after)
+      sev = Severity::error;
+    findings::Finding fd =
+        make_finding(s, "stale_segment", cause_of(f), sev, Confidence::confirmed);
     fd.frames = {f.frame};
     fd.ts = f.ts;
     fd.message = "a segment of the previous connection on this four-tuple (from the " +
@@ -80,8 +83,8 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
                                         "PAWS drops it."
                   : in_window && f.len > 0 ? ", inside its receive window, but its ack is not "
                                              "acceptable (RFC 5961): it is dropped."
-                  : receiver_silent_after ? ", and the new connection went silent after it."
-                                          : "; it lies outside the new connection's window.");
+                  : receiver_silent_after  ? ", and the new connection went silent after it."
+                                           : "; it lies outside the new connection's window.");
     fd.evidence.emplace_back("in_window", in_window);
     fd.evidence.emplace_back("ack_acceptable", ack_ok);
     fd.evidence.emplace_back("paws_reject", paws);

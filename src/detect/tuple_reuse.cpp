@@ -33,8 +33,7 @@ bool challenge_ack_seen(const tcp::Connection& c) {
 
 Verdict judge(const tcp::PreviousIncarnation& p, Role opener_prev, bool seq_newer, bool ts_newer,
               bool challenged) {
-  const TcpState other_state =
-      opener_prev == Role::client ? p.server_state : p.client_state;
+  const TcpState other_state = opener_prev == Role::client ? p.server_state : p.client_state;
   if (other_state == TcpState::last_ack || challenged) {
     return {"while_last_ack", Severity::error,
             "the SYN met the peer still in LAST_ACK (its final ACK was lost and the reopening "
@@ -84,14 +83,15 @@ void detect_tuple_reuse(const Subject& s, const Context& ctx, std::vector<findin
   f.evidence.emplace_back("isn_minus_old_snd_max", std::int64_t{cl.isn.since(p.snd_max[op])});
   if (p.ts_seen[op]) f.evidence.emplace_back("old_tsval", std::int64_t{p.ts_last[op]});
   if (cl.ts_seen) f.evidence.emplace_back("new_tsval", std::int64_t{cl.ts_first});
-  f.evidence.emplace_back("reopened_by",
-                          std::string(opener_was_active ? "previous_active_closer"
-                                                        : "previous_passive_closer"));
+  f.evidence.emplace_back(
+      "reopened_by",
+      std::string(opener_was_active ? "previous_active_closer" : "previous_passive_closer"));
   f.evidence.emplace_back("syn_transmissions", std::int64_t{cl.counters.syns});
   const char* outcome = c.handshake_seen() ? "established" : c.reset() ? "reset" : "incomplete";
   f.evidence.emplace_back("handshake", std::string(outcome));
   if (c.handshake_seen()) {
-    f.evidence.emplace_back("connect_latency_s", (c.handshake_ack_ts() - cl.first_syn.ts).seconds());
+    f.evidence.emplace_back("connect_latency_s",
+                            (c.handshake_ack_ts() - cl.first_syn.ts).seconds());
   }
   if (std::string_view(v.cause) == "while_last_ack") {
     f.links.push_back({p.connection_id, "lost_final_ack"});

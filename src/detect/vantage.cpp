@@ -8,7 +8,9 @@ namespace lastack::detect {
 
 namespace {
 
-bool initial_ttl(std::uint8_t ttl) { return ttl == 64 || ttl == 128 || ttl == 255; }
+bool initial_ttl(std::uint8_t ttl) {
+  return ttl == 64 || ttl == 128 || ttl == 255;
+}
 
 findings::Vantage from_ttl(const tcp::Connection& c) {
   const std::uint8_t ct = c.endpoint(tcp::Role::client).first_ttl;

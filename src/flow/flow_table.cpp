@@ -15,7 +15,9 @@ namespace {
 
 constexpr Duration kExpireEvery = Duration::from_s(1);
 
-Dir flip(Dir d) { return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b; }
+Dir flip(Dir d) {
+  return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b;
+}
 
 // The client never got an answer: its SYN is still the only thing it sent.
 bool still_connecting(const Connection& c) {
@@ -82,8 +84,8 @@ bool FlowTable::starts_new_incarnation(const Connection& cur, Role from, const S
   return !cur.fits(probe, from);
 }
 
-void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir,
-                                  const Segment& s, std::uint32_t interface_id) {
+void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir, const Segment& s,
+                                  std::uint32_t interface_id) {
   Dir client_dir = dir;
   bool mid_stream = true;
   if (s.syn()) {
@@ -99,8 +101,8 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
     if (flow.previous) finalize(flow.previous);
     flow.previous = std::move(flow.current);
   }
-  flow.current = std::make_unique<Connection>(++next_id_, ++flow.incarnations, key, client_dir,
-                                              mid_stream);
+  flow.current =
+      std::make_unique<Connection>(++next_id_, ++flow.incarnations, key, client_dir, mid_stream);
   flow.current->set_interface_id(interface_id);
   if (previous) flow.current->set_previous(*previous);
   ++live_;

@@ -18,7 +18,9 @@
 
 namespace lastack::pipeline {
 
-const char* tool_version() { return LASTACK_VERSION; }
+const char* tool_version() {
+  return LASTACK_VERSION;
+}
 
 namespace {
 
@@ -34,7 +36,8 @@ struct OpenInput {
 class Run {
  public:
   Run(const Options& options, findings::Report& report)
-      : options_(options), report_(report),
+      : options_(options),
+        report_(report),
         table_(flow::FlowSettings{options.settings.msl, options.idle_timeout},
                [this](std::unique_ptr<tcp::Connection> c) { finalize(*c); }) {
     ctx_.msl = options.settings.msl;
@@ -76,7 +79,10 @@ class Run {
       OpenInput oi;
       oi.source = std::move(opened.value());
       oi.report_index = report_.inputs.size();
-      progress_.bytes_total += oi.source->info().size_bytes;
+      // Progress counts bytes consumed by the reader; for a compressed input those are
+      // decompressed bytes, which cannot be compared with the file size.
+      if (oi.source->info().compression.empty())
+        progress_.bytes_total += oi.source->info().size_bytes;
       report_.inputs.push_back(in);
       inputs_.push_back(std::move(oi));
     }
@@ -131,8 +137,8 @@ class Run {
     if (!count_outcome(pkt_)) return;
     ++n.tcp_packets;
     tcp::Dir dir;
-    const tcp::FourTuple key = tcp::FourTuple::from_packet(pkt_.src, pkt_.tcp.src_port, pkt_.dst,
-                                                           pkt_.tcp.dst_port, dir);
+    const tcp::FourTuple key =
+        tcp::FourTuple::from_packet(pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir);
     table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
     table_.expire(frame.ts);
   }
@@ -148,7 +154,8 @@ class Run {
       case decode::Outcome::unsupported_link: ++n.unsupported_link; return false;
       case decode::Outcome::malformed: {
         const auto idx = static_cast<std::size_t>(p.malformed);
-        if (malformed_[idx]++ == 0) malformed_names_[idx] = std::string(decode::to_string(p.malformed));
+        if (malformed_[idx]++ == 0)
+          malformed_names_[idx] = std::string(decode::to_string(p.malformed));
         return false;
       }
     }
@@ -158,7 +165,9 @@ class Run {
   void report_progress(const OpenInput& current) {
     if (!options_.on_progress) return;
     std::uint64_t bytes = 0;
-    for (const OpenInput& in : inputs_) bytes += in.source->info().bytes_read;
+    for (const OpenInput& in : inputs_) {
+      if (in.source->info().compression.empty()) bytes += in.source->info().bytes_read;
+    }
     progress_.bytes_read = bytes;
     progress_.input = static_cast<std::uint32_t>(current.report_index);
     options_.on_progress(progress_);
@@ -172,7 +181,8 @@ class Run {
       ir.compression = info.compression;
       ir.size_bytes = info.size_bytes;
       ir.interface_drops = info.interface_drops;
-      for (std::uint32_t lt : info.link_types) ir.link_types.emplace_back(capture::linktype_name(lt));
+      for (std::uint32_t lt : info.link_types)
+        ir.link_types.emplace_back(capture::linktype_name(lt));
       ir.status = capture::to_string(in.source->status());
       if (in.source->status() != capture::InputStatus::ok) {
         ir.error = in.source->error().message;

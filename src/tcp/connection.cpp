@@ -18,7 +18,9 @@ using decode::tcp_flag::syn;
 // within a millisecond; a retransmission never does (RTO >= 200 ms, new IP id or TSval).
 constexpr Duration kDuplicateWindow = Duration::from_ms(1);
 
-Moment moment_of(const Segment& s) { return Moment{s.ts, s.frame, true}; }
+Moment moment_of(const Segment& s) {
+  return Moment{s.ts, s.frame, true};
+}
 
 bool acks_beyond(const Segment& s, SeqNum seq) {
   return s.ack_flag() && s.ack.since(seq) >= 1;
@@ -78,7 +80,10 @@ std::uint32_t unacked(const Endpoint& sender, const Endpoint& receiver) {
 
 Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple,
                        Dir client_dir, bool mid_stream)
-    : id_(id), incarnation_(incarnation), tuple_(tuple), client_dir_(client_dir),
+    : id_(id),
+      incarnation_(incarnation),
+      tuple_(tuple),
+      client_dir_(client_dir),
       mid_stream_(mid_stream) {
   // With no handshake seen, assume both sides are established (a capture that starts
   // mid-connection); otherwise the server listens and the client is closed until its SYN.
@@ -144,7 +149,7 @@ bool Connection::is_duplicate(Endpoint& self, const Segment& s) {
       Endpoint::Signature{s.ts, s.seq.raw(), s.ack.raw(), s.len, s.ip_id, s.checksum, s.flags};
   self.recent_next = static_cast<std::uint8_t>((self.recent_next + 1) % self.recent.size());
   self.recent_count = std::min<std::uint8_t>(static_cast<std::uint8_t>(self.recent_count + 1),
-                                            static_cast<std::uint8_t>(self.recent.size()));
+                                             static_cast<std::uint8_t>(self.recent.size()));
   return false;
 }
 
@@ -204,8 +209,7 @@ void Connection::apply_syn(Endpoint& self, const Segment& s) {
   }
 }
 
-void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s,
-                           std::uint32_t& tags) {
+void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std::uint32_t& tags) {
   // Handshake: an ACK of the peer's SYN completes self's side (SYN_SENT) and, when it covers
   // the peer's SYN-ACK, the peer's (SYN_RECEIVED). RFC 9293 §3.5.
   if (peer.isn_known && acks_beyond(s, peer.isn)) {
@@ -271,8 +275,7 @@ void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint32_t& tags
   if (!reset_) self.state = on_fin_resent(self.state);
 }
 
-void Connection::apply_rst(Endpoint& self, Endpoint& peer, const Segment& s,
-                           std::uint32_t& tags) {
+void Connection::apply_rst(Endpoint& self, Endpoint& peer, const Segment& s, std::uint32_t& tags) {
   if (!self.first_rst.seen) self.first_rst = moment_of(s);
   // RFC 9293 §3.10.7 / RFC 5961 §3.2: a RST resets the receiver when its seq is exactly the
   // receiver's RCV.NXT; inside the window a modern stack sends a challenge ACK instead (older
@@ -336,9 +339,12 @@ void Connection::track_sequence(Endpoint& self, Endpoint& peer, const Segment& s
 void Connection::record_reaction(Role from, const Segment& s) {
   if (!stale_awaiting_reaction_ || from != stale_receiver_) return;
   Fact& f = facts_[*stale_awaiting_reaction_];
-  if (s.rst()) f.reaction = Fact::Reaction::rst;
-  else if (s.len > 0) f.reaction = Fact::Reaction::data;
-  else f.reaction = Fact::Reaction::ack;
+  if (s.rst())
+    f.reaction = Fact::Reaction::rst;
+  else if (s.len > 0)
+    f.reaction = Fact::Reaction::data;
+  else
+    f.reaction = Fact::Reaction::ack;
   stale_awaiting_reaction_.reset();
 }
 
@@ -371,8 +377,7 @@ void Connection::add_history(Role from, char letter) {
   std::uint32_t& seen = history_letters_[static_cast<int>(from)];
   if ((seen & (1U << bit)) != 0 || history_len_ >= history_.size()) return;
   seen |= 1U << bit;
-  history_[history_len_++] =
-      from == Role::client ? letter : static_cast<char>(letter - 'A' + 'a');
+  history_[history_len_++] = from == Role::client ? letter : static_cast<char>(letter - 'A' + 'a');
 }
 
 // Zeek-style history (conn.log): S syn, H syn-ack, D data, A pure ack, F fin, R rst,
@@ -469,8 +474,9 @@ void Connection::note_stale(const Segment& s, Role from) {
     }
   }
   if (!s.ack_flag() || !peer.sent_any ||
-      (s.ack <= peer.snd_max && s.ack.since(peer.snd_max) >= -static_cast<std::int64_t>(
-                                                               std::max<std::uint32_t>(self.window_max, 65535)))) {
+      (s.ack <= peer.snd_max &&
+       s.ack.since(peer.snd_max) >=
+           -static_cast<std::int64_t>(std::max<std::uint32_t>(self.window_max, 65535)))) {
     tags |= fact_tag::stale_ack_ok;
   }
   if (s.has_ts && self.ts_seen && SeqNum(s.ts_val) < SeqNum(self.ts_last)) {

@@ -12,8 +12,9 @@ Segment make_segment(const capture::RawFrame& frame, const decode::DecodedPacket
   s.len = h.payload_len;
   s.flags = h.flags;
   s.window = h.window;
-  s.wscale = h.options.has_wscale ? static_cast<std::int8_t>(h.options.wscale > 14 ? 14 : h.options.wscale)
-                                  : std::int8_t{-1};  // RFC 7323 §2.3: use 14 for larger values
+  s.wscale = h.options.has_wscale
+                 ? static_cast<std::int8_t>(h.options.wscale > 14 ? 14 : h.options.wscale)
+                 : std::int8_t{-1};  // RFC 7323 §2.3: use 14 for larger values
   s.has_ts = h.options.has_timestamps;
   s.ts_val = h.options.ts_val;
   s.ts_ecr = h.options.ts_ecr;

@@ -10,7 +10,7 @@
 namespace lastack {
 
 struct IpAddress {
-  std::uint8_t version = 0;  // 4 or 6; 0 = unset
+  std::uint8_t version = 0;              // 4 or 6; 0 = unset
   std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4 bytes, the rest stay zero
 
   static IpAddress v4(const std::uint8_t* p) {

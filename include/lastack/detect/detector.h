@@ -57,7 +57,6 @@ findings::Vantage estimate_vantage(const tcp::Connection& c, std::string& basis)
 
 // Runs summary and every detector for one finished connection.
 void analyze_connection(const tcp::Connection& c, const Context& ctx,
-                        findings::ConnectionSummary& summary,
-                        std::vector<findings::Finding>& out);
+                        findings::ConnectionSummary& summary, std::vector<findings::Finding>& out);
 
 }  // namespace lastack::detect

@@ -44,8 +44,8 @@ class FlowTable {
     std::uint32_t incarnations = 0;
   };
 
-  void start_incarnation(Flow& flow, const tcp::FourTuple& key, tcp::Dir dir,
-                         const tcp::Segment& s, std::uint32_t interface_id);
+  void start_incarnation(Flow& flow, const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
+                         std::uint32_t interface_id);
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
   void finalize(std::unique_ptr<tcp::Connection>& c);

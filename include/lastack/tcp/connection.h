@@ -22,15 +22,15 @@ struct PreviousIncarnation {
   Role client_role_now = Role::client;  // the previous client's role in the new incarnation
   bool closed = false;
   bool reset = false;
-  Timestamp end;                         // final ACK of the TIME_WAIT holder, or the RST
+  Timestamp end;  // final ACK of the TIME_WAIT holder, or the RST
   FrameRef end_frame;
   Timestamp last_ts;
-  bool time_wait_client = false;         // who held TIME_WAIT (in the previous roles)
+  bool time_wait_client = false;  // who held TIME_WAIT (in the previous roles)
   bool time_wait_server = false;
-  bool client_fin_first = false;         // the previous client was the (first) active closer
+  bool client_fin_first = false;  // the previous client was the (first) active closer
   TcpState client_state = TcpState::closed;
   TcpState server_state = TcpState::closed;
-  std::array<SeqNum, 2> snd_max{};       // per previous role
+  std::array<SeqNum, 2> snd_max{};  // per previous role
   std::array<SeqNum, 2> snd_low{};
   std::array<SeqNum, 2> isn{};
   std::array<bool, 2> isn_known{};
@@ -46,7 +46,9 @@ class Connection {
              bool mid_stream);
 
   // Role of the sender of a packet travelling in `dir`.
-  [[nodiscard]] Role role_of(Dir dir) const { return dir == client_dir_ ? Role::client : Role::server; }
+  [[nodiscard]] Role role_of(Dir dir) const {
+    return dir == client_dir_ ? Role::client : Role::server;
+  }
 
   // Runs one segment through both endpoints' state machines and records facts.
   void on_segment(const Segment& s, Role from, std::uint32_t extra_tags = 0);

@@ -36,24 +36,24 @@ struct Endpoint {
   bool isn_known = false;
   SeqNum isn;
   bool sent_any = false;
-  SeqNum snd_low;   // lowest sequence number seen (ISN when known)
-  SeqNum snd_max;   // highest end of sequence space seen
+  SeqNum snd_low;  // lowest sequence number seen (ISN when known)
+  SeqNum snd_max;  // highest end of sequence space seen
   bool ack_any = false;
-  SeqNum ack_max;   // highest ack sent
-  std::uint32_t window_max = 0;  // largest advertised receive window, scaled, in bytes
+  SeqNum ack_max;                 // highest ack sent
+  std::uint32_t window_max = 0;   // largest advertised receive window, scaled, in bytes
   std::uint32_t last_window = 0;  // last advertised receive window, scaled
-  std::int8_t wscale = -1;       // from its SYN; -1 when absent
+  std::int8_t wscale = -1;        // from its SYN; -1 when absent
 
   // Its FIN: fin_seq is the sequence number the FIN occupies (seq + payload length).
   bool fin_sent = false;
   SeqNum fin_seq;
   std::uint32_t fin_transmissions = 0;  // duplicates excluded
   Moment first_fin;
-  Moment fin_acked;        // the peer's first ACK covering fin_seq + 1
-  Moment acked_peer_fin;   // this endpoint's first ACK covering the peer's fin_seq + 1
-  Moment time_wait_entered;     // first entry into TIME_WAIT (its final ACK, or its FIN acked
-                                // in CLOSING)
-  Moment time_wait_restarted;   // last final ACK: RFC 9293 §3.10.7.4 restarts the 2MSL timer
+  Moment fin_acked;            // the peer's first ACK covering fin_seq + 1
+  Moment acked_peer_fin;       // this endpoint's first ACK covering the peer's fin_seq + 1
+  Moment time_wait_entered;    // first entry into TIME_WAIT (its final ACK, or its FIN acked
+                               // in CLOSING)
+  Moment time_wait_restarted;  // last final ACK: RFC 9293 §3.10.7.4 restarts the 2MSL timer
   Moment first_rst;
   Moment first_syn;
 
@@ -72,8 +72,8 @@ struct Endpoint {
   std::uint16_t ip_id_last = 0;
   bool ip_id_sequential = true;
 
-  bool gap_seen = false;        // a segment started beyond snd_max: something was not captured
-  bool acked_unseen = false;    // the peer acknowledged more than we saw this endpoint send
+  bool gap_seen = false;      // a segment started beyond snd_max: something was not captured
+  bool acked_unseen = false;  // the peer acknowledged more than we saw this endpoint send
   Timestamp last_ts;
   std::uint8_t first_ttl = 0;
   EndpointCounters counters;

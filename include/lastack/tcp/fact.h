@@ -13,24 +13,24 @@
 namespace lastack::tcp {
 
 namespace fact_tag {
-inline constexpr std::uint32_t retransmission = 1 << 0;   // re-sends sequence space already sent
-inline constexpr std::uint32_t duplicate = 1 << 1;        // the same frame captured twice
-inline constexpr std::uint32_t acks_peer_fin = 1 << 2;    // ack covers the peer's FIN
-inline constexpr std::uint32_t first_fin_ack = 1 << 3;    // … for the first time
-inline constexpr std::uint32_t after_peer_fin = 1 << 4;   // new data sent after the peer's FIN
-inline constexpr std::uint32_t stale = 1 << 5;            // fits the previous incarnation only
-inline constexpr std::uint32_t stale_in_window = 1 << 6;  // … and lies in this one's window
-inline constexpr std::uint32_t probe = 1 << 7;            // keep-alive / zero-window probe
-inline constexpr std::uint32_t gap_before = 1 << 8;       // starts beyond anything seen: loss
-inline constexpr std::uint32_t new_data = 1 << 9;         // carries never-seen payload
+inline constexpr std::uint32_t retransmission = 1 << 0;    // re-sends sequence space already sent
+inline constexpr std::uint32_t duplicate = 1 << 1;         // the same frame captured twice
+inline constexpr std::uint32_t acks_peer_fin = 1 << 2;     // ack covers the peer's FIN
+inline constexpr std::uint32_t first_fin_ack = 1 << 3;     // … for the first time
+inline constexpr std::uint32_t after_peer_fin = 1 << 4;    // new data sent after the peer's FIN
+inline constexpr std::uint32_t stale = 1 << 5;             // fits the previous incarnation only
+inline constexpr std::uint32_t stale_in_window = 1 << 6;   // … and lies in this one's window
+inline constexpr std::uint32_t probe = 1 << 7;             // keep-alive / zero-window probe
+inline constexpr std::uint32_t gap_before = 1 << 8;        // starts beyond anything seen: loss
+inline constexpr std::uint32_t new_data = 1 << 9;          // carries never-seen payload
 inline constexpr std::uint32_t fin_seq_changed = 1 << 10;  // a FIN at another fin_seq
-inline constexpr std::uint32_t rst_exact = 1 << 11;       // RST seq == the receiver's next
-inline constexpr std::uint32_t rst_in_window = 1 << 12;   // RST seq inside the receiver's window
-inline constexpr std::uint32_t syn_new_isn = 1 << 13;     // SYN retry with another ISN
-inline constexpr std::uint32_t after_own_fin = 1 << 14;   // sent after this side's own FIN
-inline constexpr std::uint32_t stale_ack_ok = 1 << 15;    // its ack is acceptable to the new one
-inline constexpr std::uint32_t stale_paws = 1 << 16;      // its TSval is older than the new one's
-                                                          // latest: PAWS drops it (RFC 7323 §5)
+inline constexpr std::uint32_t rst_exact = 1 << 11;        // RST seq == the receiver's next
+inline constexpr std::uint32_t rst_in_window = 1 << 12;    // RST seq inside the receiver's window
+inline constexpr std::uint32_t syn_new_isn = 1 << 13;      // SYN retry with another ISN
+inline constexpr std::uint32_t after_own_fin = 1 << 14;    // sent after this side's own FIN
+inline constexpr std::uint32_t stale_ack_ok = 1 << 15;     // its ack is acceptable to the new one
+inline constexpr std::uint32_t stale_paws = 1 << 16;       // its TSval is older than the new one's
+                                                           // latest: PAWS drops it (RFC 7323 §5)
 }  // namespace fact_tag
 
 struct Fact {

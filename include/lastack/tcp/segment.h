@@ -18,8 +18,8 @@ struct Segment {
   SeqNum ack;
   std::uint32_t len = 0;  // payload length (from the IP header)
   std::uint8_t flags = 0;
-  std::uint16_t window = 0;     // raw
-  std::int8_t wscale = -1;      // window scale option on a SYN, -1 when absent
+  std::uint16_t window = 0;  // raw
+  std::int8_t wscale = -1;   // window scale option on a SYN, -1 when absent
   bool has_ts = false;
   bool fast_open = false;
   std::uint8_t ttl = 0;

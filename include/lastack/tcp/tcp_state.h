@@ -26,6 +26,8 @@ std::string_view to_string(TcpState s);
 // The two roles of an incarnation: the client sent the first SYN (or, with no SYN seen, the
 // first packet).
 enum class Role : std::uint8_t { client = 0, server = 1 };
-constexpr Role other(Role r) { return r == Role::client ? Role::server : Role::client; }
+constexpr Role other(Role r) {
+  return r == Role::client ? Role::server : Role::client;
+}
 
 }  // namespace lastack::tcp
