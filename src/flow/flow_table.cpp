@@ -35,6 +35,7 @@ void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
   Flow& flow = flows_[key];
   if (!flow.current) {
+    if (absorbed_by_tomb(flow, dir, s)) return;
     start_incarnation(flow, key, dir, s, interface_id);
     flow.current->on_segment(s, flow.current->role_of(dir));
     return;
@@ -67,8 +68,30 @@ void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
       cur.note_stale(s, from);
       return;
     }
+  } else if (!flow.previous && flow.tomb && !cur.fits(s, from)) {
+    const Role prev_from = dir == flow.tomb->client_dir ? Role::client : Role::server;
+    if (flow.tomb->fits(s, prev_from)) {
+      ++late_segments_;
+      cur.note_stale(s, from);
+      return;
+    }
   }
   cur.on_segment(s, from);
+}
+
+// With no live incarnation, a segment that fits the finalised one's sequence space is a late
+// straggler of it (counted); a SYN or anything else starts a new incarnation.
+bool FlowTable::absorbed_by_tomb(Flow& flow, Dir dir, const Segment& s) {
+  if (!flow.tomb) return false;
+  if (s.ts > flow.tomb_until) {
+    flow.tomb.reset();
+    return false;
+  }
+  if (s.syn()) return false;
+  const Role prev_from = dir == flow.tomb->client_dir ? Role::client : Role::server;
+  if (!flow.tomb->fits(s, prev_from)) return false;
+  ++late_segments_;
+  return true;
 }
 
 // detections.md §2: a SYN with a new ISN starts a new incarnation when the current one is
@@ -96,10 +119,14 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
   if (flow.current) {
     flow.current->set_successor_start(s.ts);
     previous = flow.current->snapshot();
-    previous->client_role_now =
-        flow.current->client_dir() == client_dir ? Role::client : Role::server;
     if (flow.previous) finalize(flow.previous);
     flow.previous = std::move(flow.current);
+  } else if (flow.tomb && s.ts <= flow.tomb_until) {
+    previous = flow.tomb;
+  }
+  flow.tomb.reset();
+  if (previous) {
+    previous->client_role_now = previous->client_dir == client_dir ? Role::client : Role::server;
   }
   flow.current =
       std::make_unique<Connection>(++next_id_, ++flow.incarnations, key, client_dir, mid_stream);
@@ -115,6 +142,13 @@ void FlowTable::finalize(std::unique_ptr<Connection>& c) {
   c.reset();
 }
 
+// Finalises a settled connection early, keeping its tombstone for reuse detection.
+void FlowTable::retire(Flow& flow, std::unique_ptr<Connection>& c) {
+  flow.tomb = c->snapshot();
+  flow.tomb_until = c->last_ts() + settings_.msl * 2;
+  finalize(c);
+}
+
 void FlowTable::expire(Timestamp now) {
   if (expired_once_ && now - last_expire_ < kExpireEvery) return;
   expired_once_ = true;
@@ -124,15 +158,25 @@ void FlowTable::expire(Timestamp now) {
   const Duration two_msl = settings_.msl * 2;
   for (auto it = flows_.begin(); it != flows_.end();) {
     Flow& f = it->second;
-    if (f.previous && now - f.previous->last_ts() > two_msl) finalize(f.previous);
+    if (f.previous) {
+      const Duration idle = now - f.previous->last_ts();
+      if (idle > two_msl || (f.previous->settled() && idle > settings_.settle)) {
+        finalize(f.previous);
+      }
+    }
     if (f.current) {
       const Duration idle = now - f.current->last_ts();
-      if ((f.current->closed() && idle > two_msl) || idle > settings_.idle_timeout) {
+      if (f.current->settled() && idle > settings_.settle) {
+        if (f.previous) finalize(f.previous);
+        retire(f, f.current);
+      } else if ((f.current->closed() && idle > two_msl) || idle > settings_.idle_timeout) {
         if (f.previous) finalize(f.previous);
         finalize(f.current);
       }
     }
-    it = (!f.current && !f.previous) ? flows_.erase(it) : std::next(it);
+    if (f.tomb && now > f.tomb_until) f.tomb.reset();
+    const bool empty = !f.current && !f.previous && !f.tomb;
+    it = empty ? flows_.erase(it) : std::next(it);
   }
 }
 

@@ -433,6 +433,31 @@ void Connection::add_fact(const Segment& s, Role from, std::uint32_t tags, TcpSt
   facts_.push_back(f);
 }
 
+SeqSpace seq_space_of(const Endpoint& e) {
+  SeqSpace sp;
+  sp.known = e.sent_any || e.isn_known;
+  sp.isn_known = e.isn_known;
+  sp.low = e.isn_known ? e.isn : e.snd_low;
+  sp.high = e.sent_any ? e.snd_max : e.isn + 1;
+  sp.window_max = e.window_max;
+  return sp;
+}
+
+bool fits_spaces(const SeqSpace& self, const SeqSpace& peer, const Segment& s) {
+  if (self.known) {
+    const std::int64_t slack = std::max<std::uint32_t>(peer.window_max, 65535);
+    if (s.seq.since(self.low) < 0 || s.seq.since(self.high) > slack) return false;
+  }
+  if (s.ack_flag() && peer.known) {
+    const SeqNum low = peer.isn_known ? peer.low : peer.low - 65535;
+    // An ack a little beyond what we saw the peer send is a capture gap (or accepted old
+    // data), not another incarnation; one below the peer's start is.
+    const std::int64_t ahead = std::max<std::uint32_t>(self.window_max, 65535);
+    if (s.ack.since(low) < 0 || s.ack.since(peer.high) > ahead) return false;
+  }
+  return true;
+}
+
 bool Connection::fits(const Segment& s, Role from) const {
   const Endpoint& self = endpoint(from);
   const Endpoint& peer = endpoint(other(from));
@@ -443,21 +468,13 @@ bool Connection::fits(const Segment& s, Role from) const {
     return false;
   }
   if (!ip_id_fits(self, s)) return false;
-  if (self.sent_any || self.isn_known) {
-    const SeqNum low = self.isn_known ? self.isn : self.snd_low;
-    const SeqNum high = self.sent_any ? self.snd_max : self.isn + 1;
-    const std::int64_t slack = std::max<std::uint32_t>(peer.window_max, 65535);
-    if (s.seq.since(low) < 0 || s.seq.since(high) > slack) return false;
-  }
-  if (s.ack_flag() && (peer.sent_any || peer.isn_known)) {
-    const SeqNum low = peer.isn_known ? peer.isn : peer.snd_low - 65535;
-    const SeqNum high = peer.sent_any ? peer.snd_max : peer.isn + 1;
-    // An ack a little beyond what we saw the peer send is a capture gap (or accepted old
-    // data), not another incarnation; one below the peer's start is.
-    const std::int64_t ahead = std::max<std::uint32_t>(self.window_max, 65535);
-    if (s.ack.since(low) < 0 || s.ack.since(high) > ahead) return false;
-  }
-  return true;
+  return fits_spaces(seq_space_of(self), seq_space_of(peer), s);
+}
+
+bool PreviousIncarnation::fits(const Segment& s, Role from_prev) const {
+  if (s.syn() && !s.ack_flag()) return false;
+  const int i = static_cast<int>(from_prev);
+  return fits_spaces(space[i], space[1 - i], s);
 }
 
 void Connection::note_stale(const Segment& s, Role from) {
@@ -510,9 +527,23 @@ Moment Connection::end_moment() const {
   return Moment{last_ts_, last_frame_, false};
 }
 
+bool Connection::settled() const {
+  if (reset_) return true;
+  for (const Endpoint& e : ep_) {
+    if (!e.fin_sent || !e.fin_acked.seen) return false;
+    if (e.state == TcpState::last_ack || e.state == TcpState::fin_wait_1 ||
+        e.state == TcpState::closing) {
+      return false;
+    }
+  }
+  return true;
+}
+
 PreviousIncarnation Connection::snapshot() const {
   PreviousIncarnation p;
   p.connection_id = id_;
+  p.incarnation = incarnation_;
+  p.client_dir = client_dir_;
   p.closed = closed();
   p.reset = reset_;
   const Moment end = end_moment();
@@ -527,6 +558,7 @@ PreviousIncarnation Connection::snapshot() const {
   p.client_state = c.state;
   p.server_state = s.state;
   for (int i = 0; i < 2; ++i) {
+    p.space[i] = seq_space_of(ep_[i]);
     p.snd_max[i] = ep_[i].snd_max;
     p.snd_low[i] = ep_[i].snd_low;
     p.isn[i] = ep_[i].isn;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "lastack/tcp/connection.h"
@@ -18,6 +19,10 @@ namespace lastack::flow {
 struct FlowSettings {
   Duration msl = Duration::from_s(30);
   Duration idle_timeout = Duration::from_s(300);
+  // A settled connection (both FINs acknowledged, or reset) is finalised after this much quiet
+  // and leaves only a small tombstone for reuse detection until 2MSL has passed. A FIN
+  // re-sent later than this (five lost re-ACKs in a row) is then counted, not analysed.
+  Duration settle = Duration::from_s(15);
 };
 
 class FlowTable {
@@ -35,12 +40,17 @@ class FlowTable {
   void finish();
 
   [[nodiscard]] std::size_t live_connections() const { return live_; }
+  // Segments that belonged to an incarnation already finalised (seen only in its tombstone).
+  [[nodiscard]] std::uint64_t late_segments() const { return late_segments_; }
   [[nodiscard]] std::uint64_t connections_created() const { return next_id_; }
 
  private:
   struct Flow {
     std::unique_ptr<tcp::Connection> current;
     std::unique_ptr<tcp::Connection> previous;
+    // What is left of the last finalised incarnation until 2MSL after its last packet.
+    std::optional<tcp::PreviousIncarnation> tomb;
+    Timestamp tomb_until;
     std::uint32_t incarnations = 0;
   };
 
@@ -49,12 +59,15 @@ class FlowTable {
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
   void finalize(std::unique_ptr<tcp::Connection>& c);
+  void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
+  bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
   std::unordered_map<tcp::FourTuple, Flow, tcp::FourTupleHash> flows_;
   std::uint64_t next_id_ = 0;
   std::size_t live_ = 0;
+  std::uint64_t late_segments_ = 0;
   Timestamp last_expire_;
   bool expired_once_ = false;
 };

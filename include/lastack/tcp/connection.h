@@ -36,6 +36,12 @@ struct PreviousIncarnation {
   std::array<bool, 2> isn_known{};
   std::array<bool, 2> ts_seen{};
   std::array<std::uint32_t, 2> ts_last{};
+  std::array<SeqSpace, 2> space{};
+  std::uint32_t incarnation = 0;
+  Dir client_dir = Dir::a_to_b;
+
+  // Does a segment (sent by `from_prev`, a role of the previous incarnation) belong to it?
+  [[nodiscard]] bool fits(const Segment& s, Role from_prev) const;
 };
 
 class Connection {
@@ -79,6 +85,9 @@ class Connection {
 
   // Both FINs sent, or a RST accepted: the incarnation is over for reuse purposes.
   [[nodiscard]] bool closed() const { return reset_ || (ep_[0].fin_sent && ep_[1].fin_sent); }
+  // Nothing more is expected: reset, or both FINs sent and acknowledged with no side left
+  // waiting for an ACK (LAST_ACK, FIN_WAIT_1, CLOSING).
+  [[nodiscard]] bool settled() const;
   [[nodiscard]] bool reset() const { return reset_; }
   [[nodiscard]] const Moment& reset_at() const { return reset_at_; }
   // When the incarnation ended: the last final ACK of a TIME_WAIT holder, else the RST, else

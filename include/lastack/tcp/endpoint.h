@@ -93,4 +93,21 @@ struct Endpoint {
   std::uint8_t recent_count = 0;
 };
 
+// The sequence space one side used, as far as the capture shows: enough to tell whether a
+// later segment belongs to this incarnation.
+struct SeqSpace {
+  bool known = false;      // an ISN or any segment of this side was seen
+  bool isn_known = false;  // `low` is the ISN (else the lowest sequence number seen)
+  SeqNum low;
+  SeqNum high;             // highest end of sequence space seen (ISN + 1 before any data)
+  std::uint32_t window_max = 0;  // largest window this side advertised
+};
+
+SeqSpace seq_space_of(const Endpoint& e);
+
+struct Segment;
+// RFC 9293 §3.4-style test: the segment's seq lies in `self`'s space (up to a window beyond
+// what was seen) and its ack in `peer`'s. Unknown spaces accept anything.
+bool fits_spaces(const SeqSpace& self, const SeqSpace& peer, const Segment& s);
+
 }  // namespace lastack::tcp
