@@ -13,7 +13,7 @@ using tcp::TcpState;
 
 namespace {
 
-constexpr Duration kExpireEvery = Duration::from_s(1);
+std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
 
 Dir flip(Dir d) {
   return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b;
@@ -34,6 +34,12 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
   Flow& flow = flows_[key];
+  route(key, flow, dir, s, interface_id);
+  schedule(key, flow, second_of(s.ts) + 1);
+}
+
+void FlowTable::route(const tcp::FourTuple& key, Flow& flow, Dir dir, const Segment& s,
+                      std::uint32_t interface_id) {
   if (!flow.current) {
     if (absorbed_by_tomb(flow, dir, s)) return;
     start_incarnation(flow, key, dir, s, interface_id);
@@ -149,34 +155,74 @@ void FlowTable::retire(Flow& flow, std::unique_ptr<Connection>& c) {
   finalize(c);
 }
 
-void FlowTable::expire(Timestamp now) {
-  if (expired_once_ && now - last_expire_ < kExpireEvery) return;
-  expired_once_ = true;
-  last_expire_ = now;
-  // A closed incarnation is kept 2MSL after its last packet (RFC 9293 §3.4.1: late duplicates
-  // and FIN retransmissions can come that long); an open one until it is idle too long.
+// The earliest capture time at which something about this flow may have to be finalised.
+Timestamp FlowTable::deadline(const Flow& f) const {
   const Duration two_msl = settings_.msl * 2;
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    Flow& f = it->second;
-    if (f.previous) {
-      const Duration idle = now - f.previous->last_ts();
-      if (idle > two_msl || (f.previous->settled() && idle > settings_.settle)) {
-        finalize(f.previous);
+  Timestamp d{INT64_MAX};
+  auto earliest = [&d](Timestamp t) { d = std::min(d, t); };
+  if (f.previous) {
+    earliest(f.previous->last_ts() + (f.previous->settled() ? settings_.settle : two_msl));
+  }
+  if (f.current) {
+    const Connection& c = *f.current;
+    const Duration wait = c.settled() ? settings_.settle
+                          : c.closed() ? std::min(two_msl, settings_.idle_timeout)
+                                       : settings_.idle_timeout;
+    earliest(c.last_ts() + wait);
+  }
+  if (f.tomb) earliest(f.tomb_until);
+  return d;
+}
+
+void FlowTable::schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s) {
+  const std::int64_t at = std::max(second_of(deadline(f)) + 1, not_before_s);
+  if (f.scheduled_s >= 0 && f.scheduled_s <= at) return;  // an earlier check is pending
+  f.scheduled_s = at;
+  buckets_[at].push_back(key);
+}
+
+// A closed incarnation is kept 2MSL after its last packet (RFC 9293 §3.4.1: late duplicates and
+// FIN retransmissions can come that long), a settled one only briefly (it leaves a tombstone),
+// an open one until it is idle too long.
+void FlowTable::expire_flow(Flow& f, Timestamp now) {
+  const Duration two_msl = settings_.msl * 2;
+  if (f.previous) {
+    const Duration idle = now - f.previous->last_ts();
+    if (idle > two_msl || (f.previous->settled() && idle > settings_.settle)) {
+      finalize(f.previous);
+    }
+  }
+  if (f.current) {
+    const Duration idle = now - f.current->last_ts();
+    if (f.current->settled() && idle > settings_.settle) {
+      if (f.previous) finalize(f.previous);
+      retire(f, f.current);
+    } else if ((f.current->closed() && idle > two_msl) || idle > settings_.idle_timeout) {
+      if (f.previous) finalize(f.previous);
+      finalize(f.current);
+    }
+  }
+  if (f.tomb && now > f.tomb_until) f.tomb.reset();
+}
+
+void FlowTable::expire(Timestamp now) {
+  const std::int64_t now_s = second_of(now);
+  while (!buckets_.empty() && buckets_.begin()->first <= now_s) {
+    const std::int64_t bucket = buckets_.begin()->first;
+    std::vector<tcp::FourTuple> keys = std::move(buckets_.begin()->second);
+    buckets_.erase(buckets_.begin());
+    for (const tcp::FourTuple& key : keys) {
+      auto it = flows_.find(key);
+      if (it == flows_.end() || it->second.scheduled_s != bucket) continue;  // stale entry
+      Flow& f = it->second;
+      f.scheduled_s = -1;
+      expire_flow(f, now);
+      if (!f.current && !f.previous && !f.tomb) {
+        flows_.erase(it);
+      } else {
+        schedule(key, f, now_s + 1);
       }
     }
-    if (f.current) {
-      const Duration idle = now - f.current->last_ts();
-      if (f.current->settled() && idle > settings_.settle) {
-        if (f.previous) finalize(f.previous);
-        retire(f, f.current);
-      } else if ((f.current->closed() && idle > two_msl) || idle > settings_.idle_timeout) {
-        if (f.previous) finalize(f.previous);
-        finalize(f.current);
-      }
-    }
-    if (f.tomb && now > f.tomb_until) f.tomb.reset();
-    const bool empty = !f.current && !f.previous && !f.tomb;
-    it = empty ? flows_.erase(it) : std::next(it);
   }
 }
 
@@ -188,6 +234,7 @@ void FlowTable::finish() {
     if (f.current) rest.push_back(std::move(f.current));
   }
   flows_.clear();
+  buckets_.clear();
   std::sort(rest.begin(), rest.end(),
             [](const auto& a, const auto& b) { return a->id() < b->id(); });
   for (auto& c : rest) finalize(c);

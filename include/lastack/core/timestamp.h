@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <climits>
 #include <string>
 
 namespace lastack {
@@ -21,8 +22,17 @@ struct Duration {
 struct Timestamp {
   std::int64_t ns = 0;
   constexpr auto operator<=>(const Timestamp&) const = default;
-  constexpr Timestamp operator+(Duration d) const { return Timestamp{ns + d.ns}; }
-  constexpr Duration operator-(Timestamp o) const { return Duration{ns - o.ns}; }
+  // Saturating: hostile captures carry timestamps near the int64 limits, and timers add to them.
+  constexpr Timestamp operator+(Duration d) const {
+    std::int64_t r = 0;
+    if (__builtin_add_overflow(ns, d.ns, &r)) r = d.ns > 0 ? INT64_MAX : INT64_MIN;
+    return Timestamp{r};
+  }
+  constexpr Duration operator-(Timestamp o) const {
+    std::int64_t r = 0;
+    if (__builtin_sub_overflow(ns, o.ns, &r)) r = o.ns < 0 ? INT64_MAX : INT64_MIN;
+    return Duration{r};
+  }
 };
 
 // RFC 3339 UTC with nanoseconds: "2026-11-21T09:00:01.123456789Z".

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -33,8 +35,8 @@ class FlowTable {
 
   void on_segment(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                   std::uint32_t interface_id);
-  // Finalises what capture time `now` has retired. Cheap to call often: it scans at most once
-  // per second of capture time.
+  // Finalises what capture time `now` has retired. Cheap to call per packet: it only looks at
+  // flows whose timer bucket is due.
   void expire(Timestamp now);
   // End of input: finalises everything, in connection-id order.
   void finish();
@@ -52,24 +54,32 @@ class FlowTable {
     std::optional<tcp::PreviousIncarnation> tomb;
     Timestamp tomb_until;
     std::uint32_t incarnations = 0;
+    std::int64_t scheduled_s = -1;  // the timer bucket this flow waits in (-1: none)
   };
 
+  void route(const tcp::FourTuple& key, Flow& flow, tcp::Dir dir, const tcp::Segment& s,
+             std::uint32_t interface_id);
   void start_incarnation(Flow& flow, const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                          std::uint32_t interface_id);
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
   void finalize(std::unique_ptr<tcp::Connection>& c);
   void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
+  [[nodiscard]] Timestamp deadline(const Flow& f) const;
+  void schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s);
+  void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
   std::unordered_map<tcp::FourTuple, Flow, tcp::FourTupleHash> flows_;
+  // Timer buckets by second of capture time: each flow sits in the bucket of its earliest
+  // deadline, so expiry costs only what is due (not a scan of the table).
+  std::map<std::int64_t, std::vector<tcp::FourTuple>> buckets_;
   std::uint64_t next_id_ = 0;
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
-  Timestamp last_expire_;
-  bool expired_once_ = false;
+
 };
 
 }  // namespace lastack::flow
