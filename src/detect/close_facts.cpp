@@ -84,6 +84,11 @@ const Fact* find_challenge_ack(const tcp::Connection& c, Role p, const Fact* fir
   if (!c.successor_start()) return nullptr;
   const Timestamp succ = *c.successor_start();
   return first_fact(c, p, first_fin, [succ](const Fact& f) {
+    const bool waiting =
+        f.self_before == tcp::TcpState::last_ack || f.self_before == tcp::TcpState::closed;
+    // Older stacks answer the SYN with RST instead (RFC 793 §3.9: a SYN in a synchronized
+    // state is an error).
+    if (f.ts >= succ && (f.flags & rst) != 0 && waiting) return true;
     return f.ts >= succ && (f.flags & (syn | fin | rst)) == 0 &&
            f.has(tcp::fact_tag::acks_peer_fin) &&
            (f.self_before == tcp::TcpState::last_ack || f.self_before == tcp::TcpState::closed);
@@ -121,7 +126,9 @@ LostFinalAck find_lost_final_ack(const tcp::Connection& c, Role p) {
     }
   }
   if (uncovering_ack && r.final_ack == nullptr) return r;
-  r.gap = c.endpoint(a).gap_seen || c.endpoint(p).acked_unseen;
+  // A gap in a→p: a segment of a started beyond what was seen, or p acknowledged bytes of a
+  // that the capture never saw.
+  r.gap = c.endpoint(a).gap_seen || c.endpoint(a).acked_unseen;
   if (r.final_ack == nullptr && r.gap) return r;
   // The outcome is what a did after p's last attempt (or, failing that, after any of them).
   auto answers = [](const Fact& f) {

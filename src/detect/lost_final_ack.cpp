@@ -20,6 +20,11 @@ struct Outcome {
 };
 
 Outcome outcome_of(const tcp::Connection& c, const LostFinalAck& r) {
+  if (r.challenge_ack != nullptr && (r.challenge_ack->flags & decode::tcp_flag::rst) != 0) {
+    return {"ended_by_reuse", Severity::error,
+            "reopened the four-tuple, and the passive side, still in LAST_ACK, reset it (an older "
+            "stack's answer to the new SYN)"};
+  }
   if (r.response != nullptr && (r.response->flags & decode::tcp_flag::rst) != 0) {
     if (c.successor_start() && r.response->ts >= *c.successor_start()) {
       return {"ended_by_reuse", Severity::error,

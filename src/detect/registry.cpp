@@ -20,9 +20,15 @@ findings::Finding make_finding(const Subject& s, std::string kind, std::string c
 
 const std::vector<DetectorInfo>& registry() {
   static const std::vector<DetectorInfo> detectors = {
-      {"lost_final_ack", detect_lost_final_ack},   {"fin_retransmit", detect_fin_retransmit},
-      {"rst_after_close", detect_rst_after_close}, {"abortive_close", detect_abortive_close},
-      {"tuple_reuse", detect_tuple_reuse},         {"stale_segment", detect_stale_segment},
+      // clang-format off
+      {"lost_final_ack", detect_lost_final_ack},
+      {"fin_retransmit", detect_fin_retransmit},
+      {"fin_seq_changed", detect_fin_seq_changed},
+      {"rst_after_close", detect_rst_after_close},
+      {"abortive_close", detect_abortive_close},
+      {"tuple_reuse", detect_tuple_reuse},
+      {"stale_segment", detect_stale_segment},
+      // clang-format on
   };
   return detectors;
 }

@@ -18,6 +18,10 @@ using decode::tcp_flag::fin;
 using decode::tcp_flag::rst;
 using decode::tcp_flag::syn;
 
+// A stack that sends RST after its own completed close does so at once; a RST that comes later
+// into a TIME_WAIT is an assassination (RFC 1337).
+constexpr Duration kFinThenRstWindow = Duration::from_s(1);
+
 bool accepted(const Fact& f) {
   return f.has(tcp::fact_tag::rst_exact) || f.has(tcp::fact_tag::rst_in_window);
 }
@@ -53,7 +57,13 @@ Verdict judge(const Subject& s, const Context& ctx, Role x, const Fact& r, const
                 std::to_string(ey.bytes_after_peer_fin) + " bytes after the " + role_name(x) +
                 " closed; that data is lost"};
   }
-  if (answered != nullptr && (answered->flags & fin) != 0) {
+  // The FIN it answers must be one X had not acknowledged yet, or a re-sent one after X's final
+  // ACK; a RST right after X acknowledged the last FIN is a FIN-then-RST habit.
+  const bool fin_pending =
+      answered != nullptr && (answered->flags & fin) != 0 &&
+      (!ex.acked_peer_fin.seen || answered->ts > ex.acked_peer_fin.ts ||
+       (answered->ts == ex.acked_peer_fin.ts && answered->frame > ex.acked_peer_fin.frame));
+  if (fin_pending) {
     const Timestamp closed_at = ex.acked_peer_fin.seen ? ex.acked_peer_fin.ts : ex.first_fin.ts;
     const Duration since = r.ts - closed_at;
     if (since <= ctx.time_wait) {
@@ -95,20 +105,35 @@ void detect_rst_after_close(const Subject& s, const Context& ctx,
     }
     if (rsts.empty()) continue;
     const Fact& r = *rsts.front();
-    if (r.peer_before == TcpState::time_wait && !(ex.fin_sent && ex.first_fin.ts <= r.ts)) {
+    const Fact* answered = last_before(s.conn, tcp::other(x), r);
+    // RFC 1337: the TIME_WAIT side answered something (an old duplicate) from TIME_WAIT, and
+    // the RST that came back ended its TIME_WAIT. A RST that just follows the final ACK is a
+    // stack's FIN-then-RST habit instead.
+    const tcp::Endpoint& ey = s.ep(tcp::other(x));
+    const bool prompted_from_time_wait =
+        (answered != nullptr && answered->self_before == TcpState::time_wait) ||
+        (ey.time_wait_entered.seen && r.ts - ey.time_wait_entered.ts > kFinThenRstWindow);
+    if (r.peer_before == TcpState::time_wait &&
+        (prompted_from_time_wait || !(ex.fin_sent && ex.first_fin.ts <= r.ts))) {
       report_assassination(s, x, r, out);
       continue;
     }
     if (!ex.fin_sent || ex.first_fin.ts > r.ts || r.peer_before == TcpState::syn_sent) continue;
-    if (!accepted(r) && r.peer_before != TcpState::closed) continue;  // ignored by the receiver
-    const Fact* answered = last_before(s.conn, tcp::other(x), r);
+    // A RST outside the receiver's window is ignored by it, unless it answers a new SYN (the
+    // reopening side reads it as a refusal).
+    const bool answers_reuse = s.conn.successor_start() && r.ts >= *s.conn.successor_start();
+    if (!accepted(r) && r.peer_before != TcpState::closed && !answers_reuse) continue;
     const Verdict v = judge(s, ctx, x, r, answered);
     findings::Finding f =
         make_finding(s, "rst_after_close", v.cause, v.severity, Confidence::confirmed);
     std::vector<const Fact*> ev;
-    if (answered != nullptr) ev.push_back(answered);
+    const bool answers_new_syn =
+        answers_reuse && (answered == nullptr || answered->ts < *s.conn.successor_start());
+    if (answered != nullptr && !answers_new_syn) ev.push_back(answered);
     ev.insert(ev.end(), rsts.begin(), rsts.end());
     f.frames = frames_of(ev);
+    // Refusing the new SYN: that SYN lives in the next incarnation, name its frame.
+    if (answers_new_syn) f.frames.insert(f.frames.begin(), s.conn.successor_frame());
     f.ts = r.ts;
     f.message = endpoint_name(s.conn, x) + " sent RST after it had closed: " + v.why + ".";
     f.evidence.emplace_back("rst_count", static_cast<std::int64_t>(rsts.size()));

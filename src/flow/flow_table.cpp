@@ -13,17 +13,25 @@ using tcp::TcpState;
 
 namespace {
 
-std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
+std::int64_t second_of(Timestamp t) {
+  return t.ns / 1'000'000'000;
+}
 
 Dir flip(Dir d) {
   return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b;
 }
 
 // The client never got an answer: its SYN is still the only thing it sent.
+// The client never got past SYN_SENT: it sent only SYNs, and the server answered at most with
+// a RST (a refusal), never with a SYN-ACK.
 bool still_connecting(const Connection& c) {
+  const tcp::Endpoint& client = c.endpoint(Role::client);
   const tcp::Endpoint& server = c.endpoint(Role::server);
-  return c.endpoint(Role::client).state == TcpState::syn_sent && !server.sent_any &&
-         !server.isn_known;
+  const bool only_syns =
+      client.counters.packets == client.counters.syns + client.counters.duplicates;
+  const bool refused_at_most =
+      server.counters.packets == server.counters.rsts + server.counters.duplicates;
+  return client.first_syn.seen && only_syns && !server.isn_known && refused_at_most;
 }
 
 }  // namespace
@@ -65,6 +73,13 @@ void FlowTable::route(const tcp::FourTuple& key, Flow& flow, Dir dir, const Segm
     start_incarnation(flow, key, dir, s, interface_id);
     flow.current->on_segment(s, Role::server);
     return;
+  }
+  if (flow.previous && s.rst() && still_connecting(cur) && from == Role::server) {
+    // A refusal of the new SYN by a peer still in LAST_ACK (older stacks answer a SYN in a
+    // synchronized state with RST, RFC 793 §3.9): it ends the previous incarnation too.
+    Connection& prev = *flow.previous;
+    const Role prev_from = prev.role_of(dir);
+    if (prev.endpoint(prev_from).state == TcpState::last_ack) prev.on_segment(s, prev_from);
   }
   if (flow.previous && !cur.fits(s, from)) {
     Connection& prev = *flow.previous;
@@ -123,7 +138,7 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
   }
   std::optional<tcp::PreviousIncarnation> previous;
   if (flow.current) {
-    flow.current->set_successor_start(s.ts);
+    flow.current->set_successor_start(s.ts, s.frame);
     previous = flow.current->snapshot();
     if (flow.previous) finalize(flow.previous);
     flow.previous = std::move(flow.current);
@@ -165,7 +180,7 @@ Timestamp FlowTable::deadline(const Flow& f) const {
   }
   if (f.current) {
     const Connection& c = *f.current;
-    const Duration wait = c.settled() ? settings_.settle
+    const Duration wait = c.settled()  ? settings_.settle
                           : c.closed() ? std::min(two_msl, settings_.idle_timeout)
                                        : settings_.idle_timeout;
     earliest(c.last_ts() + wait);

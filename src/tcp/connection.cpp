@@ -108,7 +108,7 @@ void Connection::on_segment(const Segment& s, Role from, std::uint32_t extra_tag
   const TcpState self_before = self.state;
   const TcpState peer_before = peer.state;
 
-  if (is_duplicate(self, s)) {
+  if (is_duplicate(self, s) || is_late_copy_of_fin(self, s)) {
     ++self.counters.packets;
     ++self.counters.duplicates;
     if ((s.flags & (syn | fin | rst)) != 0) {
@@ -120,6 +120,7 @@ void Connection::on_segment(const Segment& s, Role from, std::uint32_t extra_tag
   std::uint32_t tags = classify(self, peer, s) | extra_tags;
   count(self, s);
   if ((tags & fact_tag::retransmission) != 0) ++self.counters.retransmissions;
+  if ((tags & fact_tag::gap_before) != 0) self.gap_seen = true;
   if (s.syn()) apply_syn(self, s);
   if (s.rst()) {
     apply_rst(self, peer, s, tags);
@@ -151,6 +152,13 @@ bool Connection::is_duplicate(Endpoint& self, const Segment& s) {
   self.recent_count = std::min<std::uint8_t>(static_cast<std::uint8_t>(self.recent_count + 1),
                                              static_cast<std::uint8_t>(self.recent.size()));
   return false;
+}
+
+// A FIN identical to the first one down to its IPv4 identification is the same packet
+// delivered again by the network (a retransmission gets a new id), however late it comes.
+bool Connection::is_late_copy_of_fin(const Endpoint& self, const Segment& s) const {
+  return s.fin() && self.fin_sent && s.ip_id != 0 && s.ip_id == self.first_fin_ip_id &&
+         s.fin_seq() == self.fin_seq;
 }
 
 // Tags that depend only on where the segment lies relative to what self already sent.
@@ -214,6 +222,11 @@ void Connection::apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std
   // the peer's SYN-ACK, the peer's (SYN_RECEIVED). RFC 9293 §3.5.
   if (peer.isn_known && acks_beyond(s, peer.isn)) {
     if (self.state == TcpState::syn_sent && !s.syn()) self.state = TcpState::established;
+    // Its SYN was not captured (the capture starts at the SYN-ACK): acknowledging the peer's
+    // SYN still proves the handshake completed on its side (RFC 9293 §3.5).
+    if (self.state == TcpState::closed && !self.first_syn.seen && !self.sent_any && !s.syn()) {
+      self.state = TcpState::established;
+    }
     if (peer.state == TcpState::syn_received && !s.syn()) {
       peer.state = TcpState::established;
       if (self.first_syn.seen && peer.first_syn.seen) {
@@ -260,6 +273,7 @@ void Connection::apply_fin(Endpoint& self, const Segment& s, std::uint32_t& tags
     self.fin_seq = fin_seq;
     self.fin_transmissions = 1;
     self.first_fin = moment_of(s);
+    self.first_fin_ip_id = s.ip_id;
     self.state = on_sending_fin(self.state);
     return;
   }
@@ -510,8 +524,20 @@ void Connection::note_stale(const Segment& s, Role from) {
 
 void Connection::note_syn_retry(const Segment& s) {
   Endpoint& c = ep(Role::client);
+  Endpoint& sv = ep(Role::server);
   c.isn_known = false;
   c.sent_any = false;
+  // A refusal (RST) of the earlier attempt ended that attempt, not this connection: the retry
+  // starts from a listening server (the RST stays in the counters and facts).
+  if (reset_) {
+    reset_ = false;
+    reset_at_ = Moment{};
+    c.first_rst = Moment{};
+    sv.first_rst = Moment{};
+    c.state = TcpState::closed;
+    sv.state = TcpState::listen;
+    sv.sent_any = false;
+  }
   on_segment(s, Role::client, fact_tag::syn_new_isn);
 }
 

@@ -44,6 +44,7 @@ const std::vector<DetectorInfo>& registry();
 
 void detect_lost_final_ack(const Subject&, const Context&, std::vector<findings::Finding>&);
 void detect_fin_retransmit(const Subject&, const Context&, std::vector<findings::Finding>&);
+void detect_fin_seq_changed(const Subject&, const Context&, std::vector<findings::Finding>&);
 void detect_rst_after_close(const Subject&, const Context&, std::vector<findings::Finding>&);
 void detect_abortive_close(const Subject&, const Context&, std::vector<findings::Finding>&);
 void detect_tuple_reuse(const Subject&, const Context&, std::vector<findings::Finding>&);

@@ -23,8 +23,9 @@ struct FlowSettings {
   Duration idle_timeout = Duration::from_s(300);
   // A settled connection (both FINs acknowledged, or reset) is finalised after this much quiet
   // and leaves only a small tombstone for reuse detection until 2MSL has passed. A FIN
-  // re-sent later than this (five lost re-ACKs in a row) is then counted, not analysed.
-  Duration settle = Duration::from_s(15);
+  // re-sent later than this (Linux's backoff reaches 30 s after seven lost re-ACKs in a row)
+  // is then counted, not analysed.
+  Duration settle = Duration::from_s(30);
 };
 
 class FlowTable {

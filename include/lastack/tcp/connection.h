@@ -99,11 +99,16 @@ class Connection {
   [[nodiscard]] PreviousIncarnation snapshot() const;
   // The next incarnation started at this time (its first SYN).
   [[nodiscard]] const std::optional<Timestamp>& successor_start() const { return successor_start_; }
-  void set_successor_start(Timestamp t) { successor_start_ = t; }
+  [[nodiscard]] FrameRef successor_frame() const { return successor_frame_; }
+  void set_successor_start(Timestamp t, FrameRef frame) {
+    successor_start_ = t;
+    successor_frame_ = frame;
+  }
 
  private:
   Endpoint& ep(Role r) { return ep_[static_cast<int>(r)]; }
   bool is_duplicate(Endpoint& self, const Segment& s);
+  [[nodiscard]] bool is_late_copy_of_fin(const Endpoint& self, const Segment& s) const;
   std::uint32_t classify(const Endpoint& self, const Endpoint& peer, const Segment& s) const;
   void track_sequence(Endpoint& self, Endpoint& peer, const Segment& s);
   void apply_ack(Endpoint& self, Endpoint& peer, const Segment& s, std::uint32_t& tags);
@@ -148,6 +153,7 @@ class Connection {
   std::optional<std::size_t> stale_awaiting_reaction_;
   Role stale_receiver_ = Role::client;
   std::optional<Timestamp> successor_start_;
+  FrameRef successor_frame_;
 };
 
 }  // namespace lastack::tcp

@@ -48,6 +48,7 @@ struct Endpoint {
   bool fin_sent = false;
   SeqNum fin_seq;
   std::uint32_t fin_transmissions = 0;  // duplicates excluded
+  std::uint16_t first_fin_ip_id = 0;
   Moment first_fin;
   Moment fin_acked;            // the peer's first ACK covering fin_seq + 1
   Moment acked_peer_fin;       // this endpoint's first ACK covering the peer's fin_seq + 1

@@ -1,0 +1,380 @@
+// The flow table: four-tuples, incarnations (detections.md §2), routing of late segments to the
+// previous incarnation, and eviction on capture time.
+#include <catch2/catch.hpp>
+
+#include "lastack/flow/flow_table.h"
+#include "support/scripted.h"
+
+using lastack::Duration;
+using lastack::SeqNum;
+using lastack::Timestamp;
+using lastack::synth::Conversation;
+using lastack::synth::HostSpec;
+using lastack::synth::Side;
+using lastack::tcp::Connection;
+using lastack::tcp::Role;
+using lastack::tcp::TcpState;
+using lastack::test::kT0;
+using lastack::test::ScriptedFlows;
+namespace tag = lastack::tcp::fact_tag;
+namespace test = lastack::test;
+
+namespace {
+
+const HostSpec kClient = test::host("10.0.0.1", 40000, 1000);
+const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
+
+HostSpec with_isn(HostSpec h, std::uint32_t isn) {
+  h.isn = isn;
+  return h;
+}
+
+void handshake(Conversation& c) {
+  c.syn(Side::client);
+  c.syn_ack();
+  c.ack(Side::client);
+}
+
+// Handshake, a request and a response, client-initiated close.
+void full_close(Conversation& c) {
+  handshake(c);
+  c.data(Side::client, 100);
+  c.data(Side::server, 1000);
+  c.ack(Side::client);
+  c.fin(Side::client);
+  c.ack(Side::server);
+  c.fin(Side::server);
+  c.ack(Side::client);
+}
+
+std::vector<std::uint64_t> ids(const ScriptedFlows& f) {
+  std::vector<std::uint64_t> out;
+  for (const auto& c : f.finalized()) out.push_back(c->id());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a SYN with a new ISN after a close starts the next incarnation", "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  const Timestamp reopen = kT0 + Duration::from_s(5);
+  Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000), reopen);
+  handshake(second);
+
+  ScriptedFlows flows;
+  flows.feed(first).feed(second);
+  CHECK(flows.table().connections_created() == 2);
+  CHECK(flows.table().live_connections() == 2);  // the previous one is kept for late segments
+  flows.finish();
+  REQUIRE(ids(flows) == std::vector<std::uint64_t>{1, 2});
+
+  const Connection& old_one = flows.by_id(1);
+  const Connection& new_one = flows.by_id(2);
+  CHECK(old_one.incarnation() == 1);
+  CHECK(new_one.incarnation() == 2);
+  CHECK(old_one.tuple() == new_one.tuple());
+  REQUIRE(old_one.successor_start());
+  CHECK(*old_one.successor_start() == reopen);
+  REQUIRE(new_one.previous());
+  const auto& p = *new_one.previous();
+  CHECK(p.connection_id == 1);
+  CHECK(p.client_role_now == Role::client);
+  CHECK(p.closed);
+  CHECK_FALSE(p.reset);
+  CHECK(p.time_wait_client);
+  CHECK_FALSE(p.time_wait_server);
+  CHECK(p.client_fin_first);
+  CHECK(p.end_frame.frame_no == 10);  // the client's final ACK
+  CHECK(p.isn[0] == SeqNum(1000));
+  CHECK(new_one.endpoint(Role::client).isn == SeqNum(900'000));
+  CHECK(new_one.first_frame().frame_no == 11);
+  CHECK(new_one.handshake_seen());
+}
+
+TEST_CASE("the server reopening the four-tuple becomes the client of the new incarnation", "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  // Same four-tuple, roles swapped: 10.0.0.2:80 connects to 10.0.0.1:40000.
+  Conversation second(with_isn(kServer, 3'000'000), with_isn(kClient, 4'000'000),
+                      kT0 + Duration::from_s(5));
+  handshake(second);
+  ScriptedFlows flows;
+  flows.feed(first).feed(second).finish();
+  REQUIRE(flows.finalized().size() == 2);
+  const Connection& n = flows.by_id(2);
+  CHECK(n.incarnation() == 2);
+  CHECK(n.previous()->client_role_now == Role::server);
+  CHECK(n.client_dir() != flows.by_id(1).client_dir());
+}
+
+TEST_CASE("a retransmitted SYN (same ISN) is not a new incarnation", "[flow]") {
+  Conversation c(kClient, kServer);
+  c.syn(Side::client);
+  c.after(Duration::from_s(1)).retransmit_last(Side::client);
+  c.after(Duration::from_s(2)).retransmit_last(Side::client);
+  c.syn_ack();
+  c.ack(Side::client);
+  ScriptedFlows flows;
+  flows.feed(c).finish();
+  REQUIRE(flows.finalized().size() == 1);
+  const Connection& conn = *flows.finalized().front();
+  CHECK(conn.endpoint(Role::client).counters.syns == 3);
+  CHECK(conn.endpoint(Role::client).counters.retransmissions == 2);
+  CHECK(conn.handshake_seen());
+  CHECK(conn.incarnation() == 1);
+}
+
+TEST_CASE("a late copy of the SYN after a close (same ISN) is not a new incarnation", "[flow]") {
+  Conversation c(kClient, kServer);
+  full_close(c);
+  c.after(Duration::from_s(1)).syn(Side::client, test::with_seq(1000));
+  ScriptedFlows flows;
+  flows.feed(c).finish();
+  CHECK(flows.table().connections_created() == 1);
+}
+
+TEST_CASE("a SYN retry with a new ISN while still connecting stays one incarnation (syn_seq_jump)",
+          "[flow]") {
+  Conversation c(kClient, kServer);
+  c.syn(Side::client);
+  const auto retry = c.after(Duration::from_s(3)).syn(Side::client, test::with_seq(5'555'555));
+  c.syn_ack(test::with_ack(5'555'556));
+  c.ack(Side::client);
+  ScriptedFlows flows;
+  flows.feed(c).finish();
+  REQUIRE(flows.finalized().size() == 1);
+  const Connection& conn = *flows.finalized().front();
+  CHECK(conn.incarnation() == 1);
+  CHECK_FALSE(conn.previous());
+  CHECK(conn.endpoint(Role::client).isn == SeqNum(5'555'555));
+  CHECK(conn.endpoint(Role::client).counters.syns == 2);
+  CHECK(conn.endpoint(Role::client).counters.retransmissions == 0);
+  CHECK(conn.handshake_seen());
+  bool tagged = false;
+  for (const auto& f : conn.facts()) {
+    if (f.frame.frame_no == retry) tagged = f.has(tag::syn_new_isn);
+  }
+  CHECK(tagged);
+}
+
+TEST_CASE("a SYN-ACK as first packet starts a connection with its receiver as client", "[flow]") {
+  Conversation c(kClient, kServer);
+  c.syn(Side::client, test::lost());
+  c.syn_ack();
+  c.ack(Side::client);
+  c.data(Side::client, 10);
+  const auto segs = test::to_segments(c);
+  ScriptedFlows flows;
+  flows.feed(c).finish();
+  REQUIRE(flows.finalized().size() == 1);
+  const Connection& conn = *flows.finalized().front();
+  CHECK_FALSE(conn.mid_stream());
+  CHECK(conn.role_of(segs.front().dir) == Role::server);
+  CHECK(conn.endpoint(Role::server).isn == SeqNum(5000));
+  CHECK_FALSE(conn.endpoint(Role::client).isn_known);
+  CHECK(conn.endpoint(Role::server).state == TcpState::established);
+  CHECK_FALSE(conn.handshake_seen());  // the client's SYN was not captured
+}
+
+TEST_CASE("a first packet without SYN makes a mid-stream connection, client = its sender", "[flow]") {
+  Conversation c(kClient, kServer);
+  c.syn(Side::client, test::lost());
+  c.syn_ack(test::lost());
+  c.ack(Side::client, test::lost());
+  c.data(Side::server, 100);  // the capture starts here
+  c.ack(Side::client);
+  const auto segs = test::to_segments(c);
+  ScriptedFlows flows;
+  flows.feed(c).finish();
+  REQUIRE(flows.finalized().size() == 1);
+  const Connection& conn = *flows.finalized().front();
+  CHECK(conn.mid_stream());
+  CHECK(conn.role_of(segs.front().dir) == Role::client);
+  CHECK(conn.endpoint(Role::client).state == TcpState::established);
+  CHECK(conn.endpoint(Role::server).state == TcpState::established);
+}
+
+TEST_CASE("the previous incarnation is kept; its late segments go to it and are noted as stale",
+          "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  const Timestamp reopen = kT0 + Duration::from_s(2);
+  Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000), reopen);
+  handshake(second);
+  second.data(Side::client, 10);
+  // The old server re-sends its FIN; it arrives after the new handshake.
+  first.at(reopen + Duration::from_ms(10)).retransmit_fin(Side::server);
+  const auto merged = lastack::synth::merge_by_time({&first, &second});
+
+  ScriptedFlows flows;
+  flows.feed(merged, first.link()).finish();
+  REQUIRE(flows.finalized().size() == 2);
+  const std::uint64_t late = merged.size();  // the last frame
+  const Connection& old_one = flows.by_id(1);
+  const Connection& new_one = flows.by_id(2);
+  CHECK(old_one.endpoint(Role::server).fin_transmissions == 2);
+  CHECK(old_one.endpoint(Role::server).state == TcpState::last_ack);
+  CHECK(new_one.endpoint(Role::server).counters.packets == 1);  // only its SYN-ACK
+  bool stale = false;
+  for (const auto& f : new_one.facts()) {
+    if (f.frame.frame_no == late) stale = f.has(tag::stale) && f.from == Role::server;
+  }
+  CHECK(stale);
+  CHECK(new_one.last_ts() == reopen + Duration::from_ms(10));
+}
+
+TEST_CASE("eviction: a settled connection is finalised after the settle time of quiet",
+          "[flow]") {
+  Conversation c(kClient, kServer);
+  full_close(c);  // both FINs acknowledged: nothing more is expected
+  ScriptedFlows flows;  // settle 30 s
+  flows.feed(c);
+  const Timestamp last = c.now();
+  flows.expire(last + Duration::from_s(29));
+  CHECK(flows.finalized().empty());
+  CHECK(flows.table().live_connections() == 1);
+  flows.expire(last + Duration::from_s(31));
+  CHECK(flows.finalized().size() == 1);
+  CHECK(flows.table().live_connections() == 0);
+}
+
+TEST_CASE("eviction: the tombstone of a settled connection absorbs late segments and links a reuse "
+          "until 2MSL", "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  const Timestamp last = first.now();
+  first.at(last + Duration::from_s(35)).ack(Side::client);  // a late re-ACK of the old one
+  Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
+                      last + Duration::from_s(45));
+  handshake(second);
+  const auto& pk = first.packets();
+  using Packets = std::vector<lastack::synth::SynthPacket>;
+  ScriptedFlows flows;
+  flows.feed(Packets(pk.begin(), pk.begin() + 10), first.link());
+  flows.expire(last + Duration::from_s(31));
+  CHECK(ids(flows) == std::vector<std::uint64_t>{1});  // retired, a tombstone stays
+
+  flows.feed(Packets(pk.begin() + 10, pk.end()), first.link());
+  CHECK(flows.table().late_segments() == 1);  // absorbed by the tombstone
+  CHECK(flows.table().connections_created() == 1);
+
+  flows.feed(second).finish();
+  REQUIRE(ids(flows) == std::vector<std::uint64_t>{1, 2});
+  const Connection& n = flows.by_id(2);
+  CHECK(n.incarnation() == 2);
+  REQUIRE(n.previous());
+  CHECK(n.previous()->connection_id == 1);
+  CHECK(n.previous()->closed);
+  CHECK(n.previous()->time_wait_client);
+}
+
+TEST_CASE("eviction: a closed connection still waiting for an ACK stays 2MSL", "[flow]") {
+  Conversation c(kClient, kServer);
+  handshake(c);
+  c.fin(Side::client);
+  c.ack(Side::server);
+  c.fin(Side::server);
+  c.ack(Side::client, test::lost());  // the server stays in LAST_ACK
+  ScriptedFlows flows;  // MSL 30 s
+  flows.feed(c);
+  const Timestamp last = c.now();
+  flows.expire(last + Duration::from_s(59));
+  CHECK(flows.finalized().empty());
+  CHECK(flows.table().live_connections() == 1);
+  flows.expire(last + Duration::from_s(61));
+  CHECK(flows.finalized().size() == 1);
+  CHECK(flows.table().live_connections() == 0);
+}
+
+TEST_CASE("eviction follows the configured MSL", "[flow]") {
+  Conversation c(kClient, kServer);
+  handshake(c);
+  c.fin(Side::client);
+  c.ack(Side::server);
+  c.fin(Side::server);
+  ScriptedFlows flows(lastack::flow::FlowSettings{Duration::from_s(5), Duration::from_s(300)});
+  flows.feed(c);
+  flows.expire(c.now() + Duration::from_s(9));
+  CHECK(flows.finalized().empty());
+  flows.expire(c.now() + Duration::from_s(11));
+  CHECK(flows.finalized().size() == 1);
+}
+
+TEST_CASE("eviction: an open connection waits for the idle timeout", "[flow]") {
+  Conversation c(kClient, kServer);
+  handshake(c);
+  c.data(Side::client, 100);
+  c.ack(Side::server);
+  ScriptedFlows flows;  // idle 300 s
+  flows.feed(c);
+  const Timestamp last = c.now();
+  flows.expire(last + Duration::from_s(61));
+  CHECK(flows.finalized().empty());  // not closed: 2MSL does not apply
+  flows.expire(last + Duration::from_s(299));
+  CHECK(flows.finalized().empty());
+  flows.expire(last + Duration::from_s(301));
+  CHECK(flows.finalized().size() == 1);
+}
+
+TEST_CASE("eviction: the previous incarnation goes once settled while the new one lives on",
+          "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
+                      kT0 + Duration::from_s(2));
+  handshake(second);
+  ScriptedFlows flows;
+  flows.feed(first).feed(second);
+  flows.expire(first.now() + Duration::from_s(29));
+  CHECK(flows.finalized().empty());
+  flows.expire(first.now() + Duration::from_s(31));  // the previous one had settled
+  CHECK(ids(flows) == std::vector<std::uint64_t>{1});
+  CHECK(flows.table().live_connections() == 1);
+  flows.finish();
+  CHECK(ids(flows) == std::vector<std::uint64_t>{1, 2});
+}
+
+TEST_CASE("after eviction the four-tuple starts afresh (incarnation 1, no previous)", "[flow]") {
+  Conversation first(kClient, kServer);
+  full_close(first);
+  // Other traffic moves capture time on past 2MSL before the four-tuple is used again.
+  Conversation other(test::host("10.0.0.3", 40000, 1), kServer, kT0 + Duration::from_s(90));
+  other.syn(Side::client);
+  Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
+                      kT0 + Duration::from_s(120));
+  handshake(second);
+  ScriptedFlows flows;
+  flows.feed(first).feed(other).feed(second);
+  CHECK(ids(flows) == std::vector<std::uint64_t>{1});  // evicted at the other SYN
+  flows.finish();
+  REQUIRE(flows.finalized().size() == 3);
+  CHECK(flows.by_id(3).incarnation() == 1);
+  CHECK_FALSE(flows.by_id(3).previous());
+}
+
+TEST_CASE("finish() finalises everything, in connection-id order", "[flow]") {
+  // Three four-tuples whose first packets come in the order B, C, A.
+  Conversation a(test::host("10.0.0.1", 40000, 1000), kServer, kT0 + Duration{300'000});
+  Conversation b(test::host("10.0.0.1", 40001, 2000), kServer, kT0);
+  Conversation c(test::host("10.0.0.1", 40002, 3000), kServer, kT0 + Duration{100'000});
+  for (Conversation* conv : {&a, &b, &c}) {
+    handshake(*conv);
+    conv->data(Side::client, 10);
+  }
+  b.fin(Side::client);  // b closes later
+  b.ack(Side::server);
+  b.fin(Side::server);
+  b.ack(Side::client);
+  const auto merged = lastack::synth::merge_by_time({&a, &b, &c});
+  ScriptedFlows flows;
+  flows.feed(merged, a.link());
+  CHECK(flows.finalized().empty());
+  flows.finish();
+  REQUIRE(ids(flows) == std::vector<std::uint64_t>{1, 2, 3});
+  // Ids follow first packets: B, C, A (the client is the lower address, so endpoint a).
+  CHECK(flows.by_id(1).tuple().a_port == 40001);
+  CHECK(flows.by_id(2).tuple().a_port == 40002);
+  CHECK(flows.by_id(3).tuple().a_port == 40000);
+  CHECK(flows.table().live_connections() == 0);
+}
