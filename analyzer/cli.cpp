@@ -14,7 +14,7 @@ constexpr std::string_view kTopHint = "Try 'lastack --help'.";
 
 enum class OptionId {
   read, filter, json, db, fail_on, msl, time_wait, connections, idle_timeout, quiet, progress,
-  strict, version, help,
+  strict, version, help, port_range, server_tw_peak,
 };
 
 struct OptionSpec {
@@ -25,7 +25,7 @@ struct OptionSpec {
 };
 
 // The whole analyze option surface. Names are part of the user contract: add, never rename.
-constexpr std::array<OptionSpec, 14> kOptions{{
+constexpr std::array<OptionSpec, 16> kOptions{{
     {OptionId::read, "read", 'r', true},
     {OptionId::filter, "filter", 'f', true},
     {OptionId::json, "json", '\0', true},
@@ -40,6 +40,8 @@ constexpr std::array<OptionSpec, 14> kOptions{{
     {OptionId::strict, "strict", '\0', false},
     {OptionId::version, "version", '\0', false},
     {OptionId::help, "help", 'h', false},
+    {OptionId::port_range, "port-range", '\0', true},
+    {OptionId::server_tw_peak, "server-tw-peak", '\0', true},
 }};
 
 ParseOutcome usage(std::string message, std::string_view hint = kAnalyzeHint) {
@@ -116,6 +118,45 @@ ApplyError parse_connections(std::string_view value, bool& all) {
   return std::nullopt;
 }
 
+// A decimal number without sign or spaces, at most `max`.
+bool parse_uint(std::string_view text, std::uint64_t max, std::uint64_t& out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  out = v;
+  return true;
+}
+
+// "--port-range LO-HI" (as net.ipv4.ip_local_port_range, with a dash): 1 <= LO <= HI <= 65535.
+ApplyError parse_port_range(std::string_view value, findings::Settings& settings) {
+  const std::size_t dash = value.find('-');
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  if (dash == std::string_view::npos || !parse_uint(value.substr(0, dash), 65535, lo) ||
+      !parse_uint(value.substr(dash + 1), 65535, hi) || lo == 0 || lo > hi) {
+    return "invalid port range '" + std::string(value) +
+           "' for --port-range (LO-HI with 1 <= LO <= HI <= 65535, e.g. 32768-60999)";
+  }
+  settings.port_range_lo = static_cast<std::uint16_t>(lo);
+  settings.port_range_hi = static_cast<std::uint16_t>(hi);
+  return std::nullopt;
+}
+
+ApplyError parse_server_tw_peak(std::string_view value, findings::Settings& settings) {
+  std::uint64_t n = 0;
+  if (!parse_uint(value, 1'000'000'000'000ULL, n)) {
+    return "invalid count '" + std::string(value) +
+           "' for --server-tw-peak (a whole number; 0 turns the warning off)";
+  }
+  settings.server_tw_peak = n;
+  return std::nullopt;
+}
+
 // State that only matters while parsing.
 struct ParseState {
   Invocation inv;
@@ -164,6 +205,8 @@ ApplyError apply_option(OptionId id, std::string_view option, std::string_view v
     case OptionId::strict: a.strict = true; return std::nullopt;
     case OptionId::version: st.early_exit = Command::version; return std::nullopt;
     case OptionId::help: st.early_exit = Command::analyze_help; return std::nullopt;
+    case OptionId::port_range: return parse_port_range(value, a.settings);
+    case OptionId::server_tw_peak: return parse_server_tw_peak(value, a.settings);
   }
   return std::nullopt;
 }
@@ -300,6 +343,10 @@ std::string analyze_help() {
          "      --msl DURATION      maximum segment lifetime (default 30s)\n"
          "      --time-wait DURATION\n"
          "                          TIME_WAIT length (default 2 x MSL)\n"
+         "      --port-range LO-HI  the clients' ephemeral port range, for TIME_WAIT pressure\n"
+         "                          (default 32768-60999, Linux's ip_local_port_range)\n"
+         "      --server-tw-peak N  warn when a server that closes first holds N TIME_WAIT\n"
+         "                          entries at once (default 1000; 0 = never)\n"
          "      --connections WHICH with-findings (default) or all: connections in the report\n"
          "      --idle-timeout DURATION\n"
          "                          finalise a connection idle this long (default 300s)\n"

@@ -3,6 +3,8 @@
 // project: the libraries report faults as values, anything thrown here is an internal error.
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "cli.h"
+#include "lastack/capture/raw_frame.h"
+#include "lastack/decode/decoded_packet.h"
 #include "lastack/pipeline/analyze.h"
 #include "lastack/sink/sinks.h"
 #include "progress.h"
@@ -24,6 +28,29 @@ using lastack::findings::Report;
 
 void print_error(const std::string& message) {
   std::fprintf(stderr, "lastack: %s\n", message.c_str());
+}
+
+// Ctrl-C (SIGINT) or SIGTERM during an analysis: the pipeline stops reading, analyses what it
+// has read, the database gets the run (inputs read to their end complete, the others marked
+// interrupted), no JSON report is written (a previous one stays as it was), and the exit code is
+// 128 + the signal (130 for SIGINT). The handler is one-shot: a second Ctrl-C kills at once;
+// SQLite's per-input transactions keep what was committed.
+std::atomic<bool> g_cancel{false};
+volatile std::sig_atomic_t g_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  g_cancel.store(true, std::memory_order_relaxed);
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 // Prints input problems as they happen, and remembers which were printed so that a problem the
@@ -53,10 +80,32 @@ class InputProblemPrinter {
   std::set<std::string> printed_;
 };
 
+// A link type decode does not handle is not an input fault (the file is fine, exit code by
+// findings) but nothing of it is analysed: say so, with the link types that are supported.
+void warn_unsupported_link_types(const Report& report) {
+  std::string supported;
+  std::set<std::string> names;
+  for (const std::uint32_t lt : lastack::decode::supported_link_types()) {
+    const std::string name = lastack::capture::linktype_name(lt);
+    if (!names.insert(name).second) continue;
+    supported += (supported.empty() ? "" : ", ") + name;
+  }
+  for (const InputReport& input : report.inputs) {
+    for (const std::string& lt : input.link_types) {
+      if (names.count(lt) != 0) continue;
+      print_error("warning: " + input.path + ": link type " + lt +
+                  " is not supported, its packets were not analysed (supported: " + supported +
+                  ")");
+    }
+  }
+}
+
 // Writes the requested reports; false when one of them could not be written.
 bool write_reports(const Report& report, const AnalyzeArgs& args) {
   bool ok = true;
-  if (args.json_path) {
+  if (args.json_path && g_cancel.load()) {
+    print_error("interrupted: the JSON report '" + *args.json_path + "' was not written");
+  } else if (args.json_path) {
     const lastack::Status st = lastack::sink::write_json(report, *args.json_path);
     if (!st) {
       print_error("cannot write the JSON report '" + *args.json_path + "': " + st.error().message);
@@ -71,6 +120,7 @@ bool write_reports(const Report& report, const AnalyzeArgs& args) {
     }
   }
   // The summary shares stdout with nothing but a JSON report on '-', which takes it over.
+  // (Interrupted with --json -: stdout stays empty rather than carry something else.)
   const bool json_on_stdout = args.json_path && *args.json_path == "-";
   if (!args.quiet && !json_on_stdout) lastack::sink::write_text_summary(report, stdout);
   // A full disk or a closed pipe must not pass for success.
@@ -93,6 +143,8 @@ int run_analyze(const AnalyzeArgs& args) {
   options.idle_timeout = args.idle_timeout;
   options.on_progress = [&meter](const lastack::pipeline::Progress& p) { meter.update(p); };
   options.on_input_problem = [&problems](const InputReport& input) { problems(input); };
+  options.cancel = &g_cancel;
+  install_stop_handlers();
 
   lastack::Result<Report> result = lastack::pipeline::analyze(options);
   meter.clear();
@@ -103,7 +155,12 @@ int run_analyze(const AnalyzeArgs& args) {
   }
   const Report& report = result.value();
   problems.catch_up(report);
+  if (!args.quiet) warn_unsupported_link_types(report);
   const bool reports_ok = write_reports(report, args);
+  if (g_cancel.load()) {
+    print_error(g_signal == SIGTERM ? "interrupted by SIGTERM" : "interrupted by SIGINT");
+    return 128 + static_cast<int>(g_signal);
+  }
   return lastack::cli::decide_exit_code(report, args.strict, !reports_ok);
 }
 

@@ -193,6 +193,10 @@ def client(a):
         try:
             s = connect_from(a, fam)
         except OSError as e:
+            if a.stop_on_eaddrnotavail and e.errno == errno.EADDRNOTAVAIL:
+                log("connect", i + 1, "failed with EADDRNOTAVAIL (Cannot assign requested address)"
+                    " after", i, "connections: the port range is used up")
+                return
             log("connect failed:", repr(e))
             sys.exit(1)
         log("connected", i + 1, s.getsockname(), "->", s.getpeername())
@@ -385,6 +389,8 @@ def main():
     p.add_argument("--rcvbuf", type=int, default=0)
     p.add_argument("--keepalive", help="IDLE,INTVL,CNT seconds/probes (SO_KEEPALIVE)")
     p.add_argument("--retry-for", type=float, default=5.0, help="bounded connect retry on EADDRINUSE/EADDRNOTAVAIL")
+    p.add_argument("--stop-on-eaddrnotavail", action="store_true",
+                   help="client: end the loop (exit 0) when connect() fails with EADDRNOTAVAIL")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--ready-file")
     p.add_argument("--ifname", help="stale: client interface to sniff")

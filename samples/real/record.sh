@@ -24,7 +24,8 @@ PIDS=()
 ALL="client_close server_close half_close simultaneous_close lost_final_ack lost_final_ack_x3
 no_time_wait_rst data_after_close linger_zero first_fin_lost reuse_client_active
 reuse_server_active syn_in_last_ack stale_segment_ts stale_segment_nots ipv6_lost_final_ack
-keepalive zero_window orphan_fin_wait2_rst stale_segment_nots_badack"
+keepalive zero_window orphan_fin_wait2_rst stale_segment_nots_badack port_exhaustion
+port_exhaustion_tw_reuse server_close_many"
 
 log() { echo "[record $(date +%T.%N | cut -c1-12)] $*" >&2; }
 
@@ -112,7 +113,7 @@ start_captures() { # $1 = scenario
     rm -f "$OUT/$name.client.pcap" "$OUT/$name.server.pcap"
     for side in client server; do
         if [ $side = client ]; then n=$NC; dev=c0; else n=$NS; dev=s0; fi
-        ns $n tcpdump -i $dev -s 128 -U --immediate-mode -Z root -w "$OUT/$name.$side.pcap" tcp 2>"$TMP/tcpdump.$side" &
+        ns $n tcpdump -i $dev -s "$SNAPLEN" -U --immediate-mode -Z root -w "$OUT/$name.$side.pcap" tcp 2>"$TMP/tcpdump.$side" &
         PIDS+=($!)
     done
     for side in client server; do
@@ -309,6 +310,40 @@ sc_zero_window() {
     wait_server
 }
 
+# ---- TIME_WAIT pressure (many short connections; snaplen 96, 10-byte payloads)
+# The client ns narrows its ephemeral range to 64 ports and opens short connections to one server
+# port, the client closing first, faster than TIME_WAIT (60 s) frees them: the 65th connect()
+# fails with EADDRNOTAVAIL and the client stops (bounded: at most 100 attempts).
+TW_RANGE="40000 40063"
+pre_port_exhaustion() {
+    SNAPLEN=96
+    ns $NC sysctl -qw net.ipv4.ip_local_port_range="$TW_RANGE"
+}
+sc_port_exhaustion() {
+    server_bg --addr $S4 --count 100 --timeout 2 --do recv:10,send:10,recv_eof,close
+    client_run --addr $S4 --count 100 --retry-for 0 --stop-on-eaddrnotavail \
+        --do send:10,recv:10,close
+    wait_server 40
+}
+# Same with tcp_tw_reuse=1 (timestamps are on by default): once all 64 ports are in TIME_WAIT,
+# connect() fails until a TIME_WAIT is ~1 s old (the kernel's check has 1 s granularity), then
+# takes it over: 80 connections, the last 16 reuse a four-tuple (retry every 0.1 s, at most 5 s).
+pre_port_exhaustion_tw_reuse() {
+    SNAPLEN=96
+    ns $NC sysctl -qw net.ipv4.ip_local_port_range="$TW_RANGE" net.ipv4.tcp_tw_reuse=1
+}
+sc_port_exhaustion_tw_reuse() {
+    server_bg --addr $S4 --count 80 --timeout 5 --do recv:10,send:10,recv_eof,close
+    client_run --addr $S4 --count 80 --retry-for 5 --do send:10,recv:10,close
+    wait_server 60
+}
+# HTTP/1.0 style at volume: 200 short connections, the server closes first (server TIME_WAIT).
+pre_server_close_many() { SNAPLEN=96; }
+sc_server_close_many() {
+    server_bg --addr $S4 --count 200 --timeout 5 --do recv:10,send:10,close
+    client_run --addr $S4 --count 200 --do send:10,recv_eof,close
+    wait_server 60
+}
 
 # ------------------------------------------------------------------ checks (tshark display filters)
 # expect <file suffix> <filter> <min> [max]: number of matching frames in $OUT/$CUR.<suffix>.pcap
@@ -363,6 +398,30 @@ check_syn_in_last_ack() {
     local syn2; syn2=$(tshark -r "$OUT/$CUR.server.pcap" -Y "$CSYN" -T fields -e frame.number 2>/dev/null | sed -n 2p)
     [ -n "$syn2" ] && expect server "$CRST && frame.number > $syn2" 1 1 && expect server "$SFIN" 2 2
 }
+# n client SYNs with distinct four-tuples / reused ones, from the narrowed range, no RST
+tw_syns() { tshark -r "$OUT/$CUR.$1.pcap" -Y "$CSYN" -T fields -e tcp.srcport 2>/dev/null; }
+check_port_exhaustion() {
+    local s
+    for s in client server; do
+        [ "$(tw_syns $s | sort -u | wc -l)" -eq 64 ] && [ "$(tw_syns $s | wc -l)" -eq 64 ] &&
+            [ "$(tw_syns $s | awk '$1 < 40000 || $1 > 40063' | wc -l)" -eq 0 ] &&
+            expect $s "tcp.flags.reset==1" 0 0 && expect $s "$CFIN" 64 64 || return 1
+    done
+    grep -q "EADDRNOTAVAIL" "$TMP/log"
+}
+check_port_exhaustion_tw_reuse() {
+    local s
+    for s in client server; do
+        [ "$(tw_syns $s | sort -u | wc -l)" -eq 64 ] && [ "$(tw_syns $s | wc -l)" -eq 80 ] &&
+            expect $s "tcp.flags.reset==1" 0 0 || return 1
+    done
+}
+check_server_close_many() {
+    local s
+    for s in client server; do
+        expect $s "$CSYN" 200 200 && expect $s "$SFIN" 200 200 && expect $s "tcp.flags.reset==1" 0 0 || return 1
+    done
+}
 check_keepalive() { clean 1 && expect client "tcp.analysis.keep_alive" 2 && expect client "tcp.analysis.keep_alive_ack" 2; }
 check_zero_window() { clean 1 && expect client "tcp.analysis.zero_window" 1 && expect client "tcp.analysis.keep_alive" 1; }  # Linux probes: len 0, seq = snd_una - 1
 
@@ -382,6 +441,7 @@ run_scenario() { # retried (at most 3 attempts) while check_<name> fails
 record_once() {
     local name=$1
     log "=== $name"
+    SNAPLEN=128   # a pre_<name> may lower it (many-connection scenarios keep their files small)
     : >"$TMP/log"
     setup || { log "setup failed"; return 1; }
     if declare -F "pre_$name" >/dev/null; then "pre_$name" || log "pre_$name failed"; fi

@@ -344,8 +344,10 @@ PcapngReader::Step PcapngReader::read_epb(const std::uint8_t* p, std::uint32_t l
   if (id >= interfaces_.size() || caplen > length - 32) {
     fail(ErrorCode::corrupt,
          id >= interfaces_.size()
-             ? "enhanced packet block refers to interface " + std::to_string(id) + " but only " +
-                   std::to_string(interfaces_.size()) + " are described in this section"
+             ? "enhanced packet block refers to interface " + std::to_string(id) +
+                   (interfaces_.empty() ? std::string(" before any interface description block")
+                                        : " but only " + std::to_string(interfaces_.size()) +
+                                              " are described in this section")
              : "enhanced packet block says " + std::to_string(caplen) +
                    " captured bytes but has room for " + std::to_string(length - 32));
     return Step::failed;

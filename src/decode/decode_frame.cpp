@@ -178,6 +178,14 @@ void decode_nflog(ByteView bytes, std::size_t missing, DecodedPacket& out) {
 
 }  // namespace
 
+std::span<const std::uint32_t> supported_link_types() {
+  namespace lt = capture::linktype;
+  static constexpr std::uint32_t kSupported[] = {
+      lt::ethernet, lt::linux_sll, lt::linux_sll2,    lt::raw,  lt::raw_dlt12, lt::raw_dlt14,
+      lt::ipv4,     lt::ipv6,      lt::null_loopback, lt::loop, lt::nflog};
+  return kSupported;
+}
+
 void decode_frame(const capture::RawFrame& frame, DecodedPacket& out) {
   out = DecodedPacket{};
   const ByteView b = frame.bytes;

@@ -10,6 +10,7 @@
 #include "lastack/capture/packet_source.h"
 #include "lastack/decode/decoded_packet.h"
 #include "lastack/detect/detector.h"
+#include "lastack/detect/time_wait_pressure.h"
 #include "lastack/flow/flow_table.h"
 
 #ifndef LASTACK_VERSION
@@ -57,6 +58,7 @@ class Run {
     report_.connection_count = table_.connections_created();
     std::sort(report_.connections.begin(), report_.connections.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });
+    detect::analyze_time_wait_pressure(report_);  // needs every connection finalised
     report_.finalize();
     if (options_.on_progress) options_.on_progress(progress_);
     return {};
@@ -94,7 +96,7 @@ class Run {
     for (OpenInput& in : inputs_) advance(in);
     if (inputs_.size() == 1) {
       OpenInput& only = inputs_.front();
-      while (only.has_frame) {
+      while (only.has_frame && !cancelled()) {
         process(only);
         advance(only);
       }
@@ -109,7 +111,7 @@ class Run {
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       if (inputs_[i].has_frame) heap.push(i);
     }
-    while (!heap.empty()) {
+    while (!heap.empty() && !cancelled()) {
       const std::size_t i = heap.top();
       heap.pop();
       process(inputs_[i]);
@@ -119,6 +121,11 @@ class Run {
   }
 
   void advance(OpenInput& in) { in.has_frame = in.source->next(in.frame); }
+
+  // One relaxed load per packet: cheap enough to answer Ctrl-C at once.
+  [[nodiscard]] bool cancelled() const {
+    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  }
 
   void process(OpenInput& in) {
     const capture::RawFrame& frame = in.frame;
@@ -184,6 +191,14 @@ class Run {
       for (std::uint32_t lt : info.link_types)
         ir.link_types.emplace_back(capture::linktype_name(lt));
       ir.status = capture::to_string(in.source->status());
+      if (in.has_frame) {  // reading stopped by cancellation before this input's end
+        ir.status = capture::to_string(capture::InputStatus::error);
+        ir.error = "interrupted: not read from record " + std::to_string(in.frame.frame_no) +
+                   " on";
+        ir.error_offset = in.frame.offset;
+        if (options_.on_input_problem) options_.on_input_problem(ir);
+        continue;
+      }
       if (in.source->status() != capture::InputStatus::ok) {
         ir.error = in.source->error().message;
         if (in.source->error().has_offset) ir.error_offset = in.source->error().offset;
@@ -196,6 +211,8 @@ class Run {
   }
 
   void finalize(const tcp::Connection& c) {
+    report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
+                                   c.endpoint(tcp::Role::server).counters.duplicates;
     findings::ConnectionSummary summary;
     detect::analyze_connection(c, ctx_, summary, report_.findings);
     report_.connections.push_back(std::move(summary));

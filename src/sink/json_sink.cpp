@@ -109,7 +109,10 @@ Json finding_json(const ConnectionIndex& index, const f::Finding& fd) {
   j["cause"] = fd.cause;
   j["severity"] = f::to_string(fd.severity);
   j["confidence"] = f::to_string(fd.confidence);
-  j["connection"] = finding_connection_json(index, fd);
+  // A finding about no single connection (time_wait_pressure) has connection null and says
+  // what it is about in "subject" (a key only such findings carry).
+  j["connection"] = fd.connection_id == 0 ? Json(nullptr) : finding_connection_json(index, fd);
+  if (fd.connection_id == 0) j["subject"] = fd.subject;
   j["ts"] = format_rfc3339(fd.ts);
   j["input"] = finding_input(index, fd);
   j["frames"] = detail::frame_numbers_json(fd.frames);
@@ -165,6 +168,101 @@ Json connection_json(const f::ConnectionSummary& c) {
   return j;
 }
 
+// The TIME_WAIT pressure section: the 20 pairs and holders with the highest peaks, plus every
+// one a finding names; the SQLite database keeps them all.
+constexpr std::size_t kTimeWaitListed = 20;
+
+Json peak_frame_json(const f::PeakAt& p) {
+  if (p.frame.frame_no == 0) return Json(nullptr);
+  return Json{{"input", p.frame.input}, {"frame", p.frame.frame_no}};
+}
+
+Json offset_json(const f::PeakAt& p, const f::TimeWaitPressure& tw) {
+  if (!p.ts || !tw.capture_start) return Json(nullptr);
+  return detail::seconds_json(*p.ts - *tw.capture_start);
+}
+
+Json series_json(const f::StepSeries& series) {
+  Json a = Json::array();
+  for (const auto& [t, v] : series) a.push_back(Json::array({t, v}));
+  return a;
+}
+
+Json holder_json(const f::TimeWaitHolder& h, const f::TimeWaitPressure& tw) {
+  Json j = Json::object();
+  j["ip"] = to_string(h.ip);
+  j["role"] = f::to_string(h.role);
+  j["connections"] = h.connections;
+  j["closed"] = h.closed;
+  j["active_closes"] = h.active_closes;
+  j["entries"] = h.entries;
+  j["peak"] = h.peak.value;
+  j["peak_ts"] = ts_json(h.peak.ts);
+  j["peak_offset_s"] = offset_json(h.peak, tw);
+  j["peak_frame"] = peak_frame_json(h.peak);
+  j["peak_rate_per_s"] = h.peak_rate.value;
+  j["peak_rate_ts"] = ts_json(h.peak_rate.ts);
+  j["lower_bound"] = h.lower_bound;
+  j["under_pressure"] = h.under_pressure;
+  j["series"] = series_json(h.series);
+  return j;
+}
+
+Json pair_json(const f::TimeWaitPair& p, const f::TimeWaitPressure& tw) {
+  Json j = Json::object();
+  j["client_ip"] = to_string(p.client_ip);
+  j["server"] = format_endpoint(p.server_ip, p.server_port);
+  j["connections"] = p.connections;
+  j["outside_range"] = p.outside_range;
+  j["time_wait_entries"] = p.time_wait_entries;
+  j["peak_ports_in_use"] = p.peak.value;
+  j["time_wait_at_peak"] = p.time_wait_at_peak;
+  const std::uint64_t range = tw.range_size();
+  j["range_share"] = range ? detail::report_double(static_cast<double>(p.peak.value) /
+                                                   static_cast<double>(range))
+                           : 0.0;
+  j["peak_ts"] = ts_json(p.peak.ts);
+  j["peak_offset_s"] = offset_json(p.peak, tw);
+  j["peak_frame"] = peak_frame_json(p.peak);
+  j["peak_rate_per_s"] = p.peak_rate.value;
+  j["peak_rate_ts"] = ts_json(p.peak_rate.ts);
+  const auto sustainable = tw.sustainable_rate();
+  j["rate_above_sustainable"] =
+      sustainable.has_value() && static_cast<double>(p.peak_rate.value) > *sustainable;
+  j["lower_bound"] = p.lower_bound;
+  j["under_pressure"] = p.under_pressure;
+  j["series"] = series_json(p.series);
+  return j;
+}
+
+template <class T, class ToJson>
+Json listed_json(const std::vector<T>& all, ToJson to_json_fn) {
+  Json a = Json::array();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i < kTimeWaitListed || all[i].under_pressure) a.push_back(to_json_fn(all[i]));
+  }
+  return a;
+}
+
+Json time_wait_json(const f::TimeWaitPressure& tw) {
+  Json j = Json::object();
+  j["time_wait_s"] = detail::seconds_json(tw.time_wait);
+  j["port_range"] = Json{{"lo", tw.port_lo}, {"hi", tw.port_hi}, {"size", tw.range_size()}};
+  const auto sustainable = tw.sustainable_rate();
+  j["sustainable_rate_per_s"] = sustainable ? Json(detail::report_double(*sustainable))
+                                            : Json(nullptr);
+  j["server_tw_peak"] = tw.server_peak_warn;
+  j["capture_start"] = ts_json(tw.capture_start);
+  j["capture_end"] = ts_json(tw.capture_end);
+  j["series_step_s"] = tw.series_step_s;
+  j["lower_bound"] = true;  // always: what began before the capture is not seen
+  j["holders_total"] = tw.holders.size();
+  j["pairs_total"] = tw.pairs.size();
+  j["holders"] = listed_json(tw.holders, [&](const auto& h) { return holder_json(h, tw); });
+  j["pairs"] = listed_json(tw.pairs, [&](const auto& p) { return pair_json(p, tw); });
+  return j;
+}
+
 Json report_json(const f::Report& r) {
   Json j = Json::object();
   j["schema_version"] = 1;
@@ -180,6 +278,7 @@ Json report_json(const f::Report& r) {
   for (const f::ConnectionSummary* c : r.listed_connections()) {
     j["connections"].push_back(connection_json(*c));
   }
+  if (r.time_wait) j["time_wait"] = time_wait_json(*r.time_wait);
   return j;
 }
 

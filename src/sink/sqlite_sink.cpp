@@ -118,6 +118,77 @@ CREATE INDEX inputs_run ON inputs(run_id);
 PRAGMA user_version = 1;
 )sql";
 
+// TIME_WAIT pressure (README "TIME_WAIT pressure"): every holder and every client -> server
+// pair of a run (the JSON report lists only the top ones). Added in a backward-compatible way:
+// created when a run that carries the analysis is appended, also to an older database of the
+// same schema version (user_version stays 1). Times as in the other tables; offsets in seconds
+// from the capture start; series_json is the report's [[offset_s, value], ...] step series.
+constexpr const char* kTimeWaitSchema = R"sql(
+CREATE TABLE IF NOT EXISTS time_wait_pairs(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  client_ip TEXT NOT NULL,
+  server_ip TEXT NOT NULL,
+  server_port INTEGER NOT NULL,
+  connections INTEGER NOT NULL,
+  outside_range INTEGER NOT NULL,
+  time_wait_entries INTEGER NOT NULL,
+  peak_ports_in_use INTEGER NOT NULL,
+  time_wait_at_peak INTEGER NOT NULL,
+  port_range_lo INTEGER NOT NULL,
+  port_range_hi INTEGER NOT NULL,
+  range_share REAL NOT NULL,
+  peak_ts TEXT,
+  peak_offset_s REAL,
+  peak_frame INTEGER,
+  peak_rate_per_s INTEGER NOT NULL,
+  peak_rate_ts TEXT,
+  sustainable_rate_per_s REAL,
+  time_wait_s REAL NOT NULL,
+  lower_bound INTEGER NOT NULL,
+  under_pressure INTEGER NOT NULL,
+  series_step_s INTEGER NOT NULL,
+  series_json TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS time_wait_holders(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  ip TEXT NOT NULL,
+  role TEXT NOT NULL,
+  connections INTEGER NOT NULL,
+  closed INTEGER NOT NULL,
+  active_closes INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  peak INTEGER NOT NULL,
+  peak_ts TEXT,
+  peak_offset_s REAL,
+  peak_frame INTEGER,
+  peak_rate_per_s INTEGER NOT NULL,
+  peak_rate_ts TEXT,
+  time_wait_s REAL NOT NULL,
+  lower_bound INTEGER NOT NULL,
+  under_pressure INTEGER NOT NULL,
+  series_step_s INTEGER NOT NULL,
+  series_json TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS time_wait_pairs_run ON time_wait_pairs(run_id);
+CREATE INDEX IF NOT EXISTS time_wait_pairs_server ON time_wait_pairs(server_ip, server_port);
+CREATE INDEX IF NOT EXISTS time_wait_holders_run ON time_wait_holders(run_id);
+)sql";
+
+constexpr const char* kInsertTimeWaitPair =
+    "INSERT INTO time_wait_pairs(run_id, client_ip, server_ip, server_port, connections, "
+    "outside_range, time_wait_entries, peak_ports_in_use, time_wait_at_peak, port_range_lo, "
+    "port_range_hi, range_share, peak_ts, peak_offset_s, peak_frame, peak_rate_per_s, "
+    "peak_rate_ts, sustainable_rate_per_s, time_wait_s, lower_bound, under_pressure, "
+    "series_step_s, series_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+constexpr const char* kInsertTimeWaitHolder =
+    "INSERT INTO time_wait_holders(run_id, ip, role, connections, closed, active_closes, "
+    "entries, peak, peak_ts, peak_offset_s, peak_frame, peak_rate_per_s, peak_rate_ts, "
+    "time_wait_s, lower_bound, under_pressure, series_step_s, series_json) VALUES(?1, ?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
 constexpr const char* kInsertRun =
     "INSERT INTO runs(tool_version, started_at, settings_json) VALUES(?1, ?2, ?3)";
 constexpr const char* kInsertInput =
@@ -237,6 +308,43 @@ class RunWriter {
 
   [[nodiscard]] std::size_t group_count() const { return connections_by_group_.size(); }
 
+  // The TIME_WAIT pressure rows (a last transaction; only for reports that carry them).
+  Status write_time_wait() {
+    if (!report_.time_wait) return {};
+    const f::TimeWaitPressure& tw = *report_.time_wait;
+    auto pair_stmt = SqliteStmt::prepare(db_, kInsertTimeWaitPair);
+    if (!pair_stmt) return pair_stmt.error();
+    auto holder_stmt = SqliteStmt::prepare(db_, kInsertTimeWaitHolder);
+    if (!holder_stmt) return holder_stmt.error();
+    const std::uint64_t range = tw.range_size();
+    const auto sustainable = tw.sustainable_rate();
+    const double tw_s = tw.time_wait.seconds();
+    for (const f::TimeWaitPair& p : tw.pairs) {
+      const double share =
+          range ? static_cast<double>(p.peak.value) / static_cast<double>(range) : 0.0;
+      Status st = pair_stmt.value().run(
+          {run_id_, to_string(p.client_ip), to_string(p.server_ip), i64(p.server_port),
+           i64(p.connections), i64(p.outside_range), i64(p.time_wait_entries),
+           i64(p.peak.value), i64(p.time_wait_at_peak), i64(tw.port_lo), i64(tw.port_hi),
+           detail::report_double(share), opt_ts(p.peak.ts), offset(p.peak.ts),
+           frame_or_null(p.peak), i64(p.peak_rate.value), opt_ts(p.peak_rate.ts),
+           sustainable ? SqlValue(detail::report_double(*sustainable)) : SqlValue(nullptr),
+           tw_s, i64(p.lower_bound), i64(p.under_pressure), i64(tw.series_step_s),
+           series_text(p.series)});
+      if (!st) return st;
+    }
+    for (const f::TimeWaitHolder& h : tw.holders) {
+      Status st = holder_stmt.value().run(
+          {run_id_, to_string(h.ip), text(f::to_string(h.role)), i64(h.connections),
+           i64(h.closed), i64(h.active_closes), i64(h.entries), i64(h.peak.value),
+           opt_ts(h.peak.ts), offset(h.peak.ts), frame_or_null(h.peak), i64(h.peak_rate.value),
+           opt_ts(h.peak_rate.ts), tw_s, i64(h.lower_bound), i64(h.under_pressure),
+           i64(tw.series_step_s), series_text(h.series)});
+      if (!st) return st;
+    }
+    return {};
+  }
+
  private:
   // Buckets connections and findings by transaction once, so that many inputs (rotated
   // captures) times many connections stays linear.
@@ -250,6 +358,21 @@ class RunWriter {
     for (const f::Finding& fd : report_.findings) {
       findings_by_group_[finding_group(fd)].push_back(&fd);
     }
+  }
+
+  [[nodiscard]] SqlValue offset(const std::optional<Timestamp>& ts) const {
+    if (!ts || !report_.time_wait->capture_start) return nullptr;
+    return detail::report_double((*ts - *report_.time_wait->capture_start).seconds());
+  }
+
+  static SqlValue frame_or_null(const f::PeakAt& p) {
+    return p.frame.frame_no ? SqlValue(i64(p.frame.frame_no)) : SqlValue(nullptr);
+  }
+
+  static std::string series_text(const f::StepSeries& series) {
+    detail::Json a = detail::Json::array();
+    for (const auto& [t, v] : series) a.push_back(detail::Json::array({t, v}));
+    return detail::dump(a, -1);
   }
 
   [[nodiscard]] std::size_t group_of_input(std::uint32_t input) const {
@@ -342,6 +465,9 @@ Status append_sqlite(const findings::Report& report, const std::string& path) {
   std::optional<RunWriter> writer;
   Status st = in_transaction(db, [&]() -> Status {
     if (Status s = ensure_schema(db); !s) return s;
+    if (report.time_wait) {
+      if (Status s = db.exec(kTimeWaitSchema); !s) return s;
+    }
     auto prepared = prepare_all(db);
     if (!prepared) return prepared.error();
     stmts.emplace(std::move(prepared).value());
@@ -353,7 +479,7 @@ Status append_sqlite(const findings::Report& report, const std::string& path) {
     st = in_transaction(db, [&]() { return writer->write_group(group); });
     if (!st) return st;
   }
-  return {};
+  return in_transaction(db, [&]() { return writer->write_time_wait(); });
 }
 
 }  // namespace lastack::sink

@@ -1,6 +1,7 @@
 // The terminal summary: short, greppable, one finding per line, in the report's canonical order
 // (so `lastack analyze x.pcap | grep lost_final_ack` works the way a tcpdump user expects).
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -69,6 +70,11 @@ std::string frames_text(const std::vector<f::FrameRef>& frames) {
 using ConnectionIndex = std::unordered_map<std::uint64_t, const f::ConnectionSummary*>;
 
 std::string finding_line(const ConnectionIndex& index, const f::Finding& fd) {
+  if (fd.connection_id == 0) {  // about no single connection (time_wait_pressure)
+    return format_rfc3339(fd.ts) + " " + (fd.subject.empty() ? "-" : fd.subject) + " " +
+           fd.kind + "/" + fd.cause + " " + std::string(f::to_string(fd.severity)) + " frames " +
+           frames_text(fd.frames) + ": " + fd.message;
+  }
   const auto it = index.find(fd.connection_id);
   const f::ConnectionSummary* c = it == index.end() ? nullptr : it->second;
   const std::string client = c ? format_endpoint(c->client_ip, c->client_port) : "?";
@@ -77,6 +83,47 @@ std::string finding_line(const ConnectionIndex& index, const f::Finding& fd) {
   return format_rfc3339(fd.ts) + " " + client + " -> " + server + " #" + incarnation + " " +
          fd.kind + "/" + fd.cause + " " + std::string(f::to_string(fd.severity)) + " frames " +
          frames_text(fd.frames) + ": " + fd.message;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string offset_text(const std::optional<Timestamp>& ts, const f::TimeWaitPressure& tw) {
+  if (!ts || !tw.capture_start) return "?";
+  return "+" + fixed((*ts - *tw.capture_start).seconds(), 3) + " s";
+}
+
+// One line per client -> server pair and per holder that a time_wait_pressure finding names.
+void time_wait_lines(const f::TimeWaitPressure& tw, std::FILE* out) {
+  const std::uint64_t range = tw.range_size();
+  const auto sustainable = tw.sustainable_rate();
+  for (const f::TimeWaitPair& p : tw.pairs) {
+    if (!p.under_pressure) continue;
+    const double share =
+        range ? 100.0 * static_cast<double>(p.peak.value) / static_cast<double>(range) : 0.0;
+    std::string line = "time_wait " + to_string(p.client_ip) + " -> " +
+                       format_endpoint(p.server_ip, p.server_port) + ": ports in use peak " +
+                       std::to_string(p.peak.value) + "/" + std::to_string(range) + " (" +
+                       fixed(share, 0) + "%, " + std::to_string(p.time_wait_at_peak) +
+                       " in TIME_WAIT) at " + offset_text(p.peak.ts, tw) + "; new connections " +
+                       std::to_string(p.peak_rate.value) + "/s at " +
+                       offset_text(p.peak_rate.ts, tw);
+    if (sustainable) line += " (sustainable " + fixed(*sustainable, 2) + "/s)";
+    if (p.lower_bound) line += "; lower bound";
+    put_line(out, line);
+  }
+  for (const f::TimeWaitHolder& h : tw.holders) {
+    if (!h.under_pressure) continue;
+    std::string line = "time_wait " + std::string(f::to_string(h.role)) + " " + to_string(h.ip) +
+                       ": TIME_WAIT peak " + std::to_string(h.peak.value) + " at " +
+                       offset_text(h.peak.ts, tw) + ", closed first " +
+                       std::to_string(h.active_closes) + " of " + std::to_string(h.closed);
+    if (h.lower_bound) line += "; lower bound";
+    put_line(out, line);
+  }
 }
 
 }  // namespace
@@ -95,6 +142,7 @@ void write_text_summary(const findings::Report& report, std::FILE* out) {
   ConnectionIndex index;
   for (const f::ConnectionSummary& c : report.connections) index.emplace(c.id, &c);
   for (const f::Finding& fd : report.findings) put_line(out, finding_line(index, fd));
+  if (report.time_wait) time_wait_lines(*report.time_wait, out);
 }
 
 }  // namespace lastack::sink

@@ -92,6 +92,9 @@ TEST_CASE("each real sample yields exactly its expected findings", "[real]") {
   for (const std::string& sample : lastack::test::sample_files()) {
     if (sample.rfind("samples/real/", 0) != 0) continue;
     const std::string name = sample.substr(13, sample.size() - 13 - 5);
+    // The TIME_WAIT pressure recordings (hundreds of connections) have their exact checks in
+    // time_wait_pressure_test.cpp.
+    if (name.rfind("port_exhaustion", 0) == 0 || name.rfind("server_close_many", 0) == 0) continue;
     DYNAMIC_SECTION(name) {
       std::multiset<std::string> expected;
       for (const ExpectedFinding& e : kExpected) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "lastack/capture/raw_frame.h"
@@ -94,5 +95,8 @@ struct DecodedPacket {
 // Decodes a frame of any supported link type down to TCP. Never throws, never reads outside
 // frame.bytes. `out` is overwritten completely.
 void decode_frame(const capture::RawFrame& frame, DecodedPacket& out);
+
+// The LINKTYPE_* values decode_frame handles (frames of any other are `unsupported_link`).
+std::span<const std::uint32_t> supported_link_types();
 
 }  // namespace lastack::decode

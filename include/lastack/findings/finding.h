@@ -42,7 +42,10 @@ struct Finding {
   std::string cause;
   Severity severity = Severity::info;
   Confidence confidence = Confidence::confirmed;
-  std::uint64_t connection_id = 0;
+  std::uint64_t connection_id = 0;  // 0 = not about one connection (see `subject`)
+  // What a finding about no single connection is about, e.g. "10.0.0.1 -> 10.0.0.2:80" or
+  // "server 10.0.0.2" (time_wait_pressure); empty for connection findings.
+  std::string subject;
   Timestamp ts;                   // time of the decisive evidence
   std::vector<FrameRef> frames;   // evidence frames, in capture order
   std::string message;            // one sentence a person can act on

@@ -12,6 +12,7 @@
 #include "lastack/core/timestamp.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
+#include "lastack/findings/time_wait.h"
 
 namespace lastack::findings {
 
@@ -21,6 +22,11 @@ struct Settings {
   std::optional<std::string> filter;
   std::optional<Severity> fail_on = Severity::error;  // nullopt = never
   bool all_connections = false;   // --connections all
+  // TIME_WAIT pressure (--port-range, --server-tw-peak): the client's ephemeral port range and
+  // the TIME_WAIT count at which a server that closes first is warned about.
+  std::uint16_t port_range_lo = 32768;
+  std::uint16_t port_range_hi = 60999;
+  std::uint64_t server_tw_peak = 1000;
 };
 
 struct InputReport {
@@ -58,6 +64,9 @@ struct Report {
   std::uint64_t connection_count = 0;
   std::vector<Finding> findings;
   std::vector<ConnectionSummary> connections;  // all of them, in id order
+  // TIME_WAIT pressure over the capture; set by the pipeline (unset in hand-built reports, and
+  // then absent from the JSON report and the database).
+  std::optional<TimeWaitPressure> time_wait;
 
   // Canonical order and ids for findings; resolves links; fills each connection's finding_ids.
   void finalize();

@@ -2,6 +2,7 @@
 // are finalised as capture time passes, so memory follows concurrent connections, not file size.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +28,11 @@ struct Options {
   std::function<void(const Progress&)> on_progress;
   // Called when an input ends in a fault or is truncated (the run goes on with the others).
   std::function<void(const findings::InputReport&)> on_input_problem;
+  // Cancellation (SIGINT): checked between packets. Once set, reading stops, what was read is
+  // analysed to the end (connections finalised, detectors run), and every input not read to
+  // its end gets status "error" with the error "interrupted" and the offset of its first
+  // unread record.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // A usage error (bad filter) is the only failure: input faults are recorded in the report's

@@ -304,3 +304,29 @@ TEST_CASE("input problems: wording and exit code", "[cli]") {
   report.inputs.push_back(bad);
   CHECK(lastack::cli::decide_exit_code(report, false, false) == 2);  // error outranks findings
 }
+
+TEST_CASE("tw: --port-range and --server-tw-peak", "[cli][tw]") {
+  const auto defaults = analyze_ok({"x"});
+  CHECK(defaults.settings.port_range_lo == 32768);
+  CHECK(defaults.settings.port_range_hi == 60999);
+  CHECK(defaults.settings.server_tw_peak == 1000);
+  const auto a = analyze_ok({"--port-range", "40000-40063", "--server-tw-peak=100", "x"});
+  CHECK(a.settings.port_range_lo == 40000);
+  CHECK(a.settings.port_range_hi == 40063);
+  CHECK(a.settings.server_tw_peak == 100);
+  CHECK(analyze_ok({"--port-range=1024-1024", "--server-tw-peak", "0", "x"}).settings.port_range_hi ==
+        1024);
+  for (std::string_view bad : {"40000", "40063-40000", "0-10", "1-65536", "a-b", "-5", "1 - 2",
+                               "10-", "+1-2"}) {
+    DYNAMIC_SECTION(bad) {
+      const std::string joined = "--port-range=" + std::string(bad);
+      CHECK(analyze_error({joined, "x"}).find("--port-range") != std::string::npos);
+    }
+  }
+  CHECK(analyze_error({"--server-tw-peak", "-1", "x"}).find("needs a value") ==
+        std::string::npos);
+  CHECK(analyze_error({"--server-tw-peak=ten", "x"}).find("--server-tw-peak") != std::string::npos);
+  CHECK(analyze_error({"--server-tw-peak=1e3", "x"}).find("--server-tw-peak") != std::string::npos);
+  CHECK(lastack::cli::analyze_help().find("--port-range LO-HI") != std::string::npos);
+  CHECK(lastack::cli::analyze_help().find("--server-tw-peak N") != std::string::npos);
+}
