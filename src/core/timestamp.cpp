@@ -43,12 +43,38 @@ std::string format_rfc3339(Timestamp ts) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(frac));
-  return buf;
+  // Written digit by digit: this runs for every row of a large report, and snprintf's format
+  // parsing dominated it.
+  if (y < 0 || y > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                  static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
+                  static_cast<long long>(frac));
+    return buf;
+  }
+  std::string out(30, '0');
+  auto put = [&out](std::size_t at, std::int64_t v, int digits) {
+    for (int k = digits - 1; k >= 0; --k) {
+      out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, y, 4);
+  out[4] = '-';
+  put(5, m, 2);
+  out[7] = '-';
+  put(8, d, 2);
+  out[10] = 'T';
+  put(11, rem / 3600, 2);
+  out[13] = ':';
+  put(14, (rem / 60) % 60, 2);
+  out[16] = ':';
+  put(17, rem % 60, 2);
+  out[19] = '.';
+  put(20, frac, 9);
+  out[29] = 'Z';
+  return out;
 }
 
 bool parse_duration(std::string_view text, Duration& out) {
