@@ -3,6 +3,8 @@
 // tcp::Connection, a flow::FlowTable, or the whole per-connection analysis.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -125,5 +127,23 @@ synth::Emit lost();
 synth::Emit with_seq(std::uint32_t seq);
 synth::Emit with_ack(std::uint32_t ack);
 synth::Emit with_ip_id(std::uint16_t id);
+
+// The one finding of `kind` (fails the test when there is not exactly one).
+inline const findings::Finding& only(const Analysis& a, const char* kind) {
+  INFO(describe(a.findings));
+  const auto fs = a.of_kind(kind);
+  REQUIRE(fs.size() == 1);
+  return *fs.front();
+}
+
+// An evidence value of a finding by name (fails the test when it is missing).
+template <class T>
+T evidence(const findings::Finding& f, const char* name) {
+  for (const auto& [key, value] : f.evidence) {
+    if (key == name) return std::get<T>(value);
+  }
+  FAIL("no evidence " << name);
+  return T{};
+}
 
 }  // namespace lastack::test

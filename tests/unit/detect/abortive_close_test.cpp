@@ -13,6 +13,8 @@ using lastack::synth::HostSpec;
 using lastack::synth::Side;
 using Frames = std::vector<std::uint64_t>;
 namespace test = lastack::test;
+using test::evidence;
+using test::only;
 
 namespace {
 
@@ -27,22 +29,6 @@ void exchange(Conversation& c) {
   c.data(Side::client, 100);
   c.data(Side::server, 1000);
   REQUIRE(c.ack(Side::client) == 6);
-}
-
-const Finding& only(const test::Analysis& a, const char* kind) {
-  INFO(test::describe(a.findings));
-  const auto fs = a.of_kind(kind);
-  REQUIRE(fs.size() == 1);
-  return *fs.front();
-}
-
-template <class T>
-T evidence(const Finding& f, const char* name) {
-  for (const auto& [key, value] : f.evidence) {
-    if (key == name) return std::get<T>(value);
-  }
-  FAIL("no evidence " << name);
-  return T{};
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ using lastack::synth::HostSpec;
 using lastack::synth::Side;
 using Frames = std::vector<std::uint64_t>;
 namespace test = lastack::test;
+using test::only;
 
 namespace {
 
@@ -31,13 +32,6 @@ void up_to_passive_fin(Conversation& c) {
   c.fin(Side::client);
   c.ack(Side::server);
   REQUIRE(c.fin(Side::server) == 9);
-}
-
-const Finding& only(const test::Analysis& a, const char* kind) {
-  INFO(test::describe(a.findings));
-  const auto fs = a.of_kind(kind);
-  REQUIRE(fs.size() == 1);
-  return *fs.front();
 }
 
 }  // namespace

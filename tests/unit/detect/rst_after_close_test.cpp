@@ -13,6 +13,8 @@ using lastack::synth::HostSpec;
 using lastack::synth::Side;
 using Frames = std::vector<std::uint64_t>;
 namespace test = lastack::test;
+using test::evidence;
+using test::only;
 
 namespace {
 
@@ -28,22 +30,6 @@ void client_closes(Conversation& c) {
   c.ack(Side::server);
   c.fin(Side::client);
   REQUIRE(c.ack(Side::server) == 7);
-}
-
-const Finding& only(const test::Analysis& a, const char* kind) {
-  INFO(test::describe(a.findings));
-  const auto fs = a.of_kind(kind);
-  REQUIRE(fs.size() == 1);
-  return *fs.front();
-}
-
-template <class T>
-T evidence(const Finding& f, const char* name) {
-  for (const auto& [key, value] : f.evidence) {
-    if (key == name) return std::get<T>(value);
-  }
-  FAIL("no evidence " << name);
-  return T{};
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ using lastack::synth::Side;
 using lastack::test::kT0;
 using Frames = std::vector<std::uint64_t>;
 namespace test = lastack::test;
+using test::evidence;
+using test::only;
 
 namespace {
 
@@ -57,22 +59,6 @@ const Timestamp kReopen = kT0 + Duration::from_s(2);
 
 test::Analysis run(const Conversation& first, const Conversation& second) {
   return test::analyze(lastack::synth::merge_by_time({&first, &second}), first.link());
-}
-
-const Finding& only(const test::Analysis& a, const char* kind) {
-  INFO(test::describe(a.findings));
-  const auto fs = a.of_kind(kind);
-  REQUIRE(fs.size() == 1);
-  return *fs.front();
-}
-
-template <class T>
-T evidence(const Finding& f, const char* name) {
-  for (const auto& [key, value] : f.evidence) {
-    if (key == name) return std::get<T>(value);
-  }
-  FAIL("no evidence " << name);
-  return T{};
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ using lastack::synth::Side;
 using lastack::test::kT0;
 using Frames = std::vector<std::uint64_t>;
 namespace test = lastack::test;
+using test::evidence;
+using test::only;
 
 namespace {
 
@@ -54,22 +56,6 @@ test::Analysis reuse_after(Conversation& first, Conversation& second) {
   std::vector<lastack::synth::SynthPacket> all = first.packets();
   all.insert(all.end(), second.packets().begin(), second.packets().end());
   return test::analyze(all, first.link());
-}
-
-const Finding& only(const test::Analysis& a, const char* kind) {
-  INFO(test::describe(a.findings));
-  const auto fs = a.of_kind(kind);
-  REQUIRE(fs.size() == 1);
-  return *fs.front();
-}
-
-template <class T>
-T evidence(const Finding& f, const char* name) {
-  for (const auto& [key, value] : f.evidence) {
-    if (key == name) return std::get<T>(value);
-  }
-  FAIL("no evidence " << name);
-  return T{};
 }
 
 }  // namespace
