@@ -350,7 +350,9 @@ Frame frame_of(const std::vector<const f::ConnectionSummary*>& conns,
   Frame fr;
   fr.capture_start = lo.value_or(Timestamp{});
   fr.capture_end = hi.value_or(fr.capture_start);
-  const std::int64_t span_s = ((fr.capture_end - fr.capture_start).ns + kNsPerSec - 1) / kNsPerSec;
+  // Rounded up without adding first: the span of a hostile capture can fill the int64 range.
+  const std::int64_t span_ns = (fr.capture_end - fr.capture_start).ns;
+  const std::int64_t span_s = span_ns / kNsPerSec + (span_ns % kNsPerSec > 0 ? 1 : 0);
   fr.step_s = std::max<std::int64_t>(1, (span_s + kMaxSeriesSteps - 1) / kMaxSeriesSteps);
   return fr;
 }

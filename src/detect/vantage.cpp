@@ -35,8 +35,9 @@ findings::Vantage from_timing(const tcp::Connection& c) {
   const Duration syn_to_synack = sv.first_syn.ts - cl.first_syn.ts;
   const Duration synack_to_ack = c.handshake_ack_ts() - sv.first_syn.ts;
   if (syn_to_synack.ns <= 0 || synack_to_ack.ns < 0) return findings::Vantage::unknown;
-  if (synack_to_ack.ns * 5 < syn_to_synack.ns) return findings::Vantage::near_client;
-  if (syn_to_synack.ns * 5 < synack_to_ack.ns) return findings::Vantage::near_server;
+  // Compared by division: a hostile capture's handshake can span decades, and ×5 would overflow.
+  if (synack_to_ack.ns < syn_to_synack.ns / 5) return findings::Vantage::near_client;
+  if (syn_to_synack.ns < synack_to_ack.ns / 5) return findings::Vantage::near_server;
   return findings::Vantage::in_path;
 }
 

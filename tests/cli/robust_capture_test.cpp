@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lastack/synth/conversation.h"
 #include "support/hostile.h"
 
 namespace h = lastack::hostile;
@@ -325,4 +326,45 @@ TEST_CASE("robust: gzip and zstd streams cut or corrupted", "[robust][cli]") {
       }
     }
   }
+}
+
+// Found by fuzz/pipeline_fuzz: src/detect/vantage.cpp multiplied handshake gaps by 5, which
+// overflowed (UBSan: signed integer overflow) when the handshake spans decades.
+TEST_CASE("robust: a handshake spanning decades does not overflow the vantage estimate",
+          "[robust][cli]") {
+  lastack::IpAddress a, b;
+  REQUIRE(lastack::parse_ip("10.0.0.1", a));
+  REQUIRE(lastack::parse_ip("10.0.0.2", b));
+  lastack::synth::Conversation c({a, 40001, 1000}, {b, 80, 5000},
+                                 lastack::Timestamp{1'000'000'000'000'000'000});
+  c.syn(lastack::synth::Side::client);
+  c.syn_ack();
+  c.after(lastack::Duration::from_s(63LL * 365 * 86400));
+  c.ack(lastack::synth::Side::client);
+  c.fin(lastack::synth::Side::client);
+  const h::Scratch dir("decades-handshake");
+  const Outcome o = analyse(dir, {{"d.pcap", lastack::synth::write_pcap(c.packets())}});
+  CHECK(o.run.exit_code == 0);
+  CHECK(o.run.err.empty());
+  CHECK(o.report["inputs"][0]["packets"] == 4);
+}
+
+// Found by fuzz/pipeline_fuzz: src/detect/time_wait_pressure.cpp rounded the capture span up to
+// whole seconds with `span + 999999999`, which overflowed (UBSan) when pcapng timestamps span
+// the whole int64 range.
+TEST_CASE("robust: pcapng timestamps at both ends of the range do not overflow the span",
+          "[robust][cli]") {
+  Bytes b = h::ng_shb();
+  const Bytes idb = h::ng_idb();
+  b.insert(b.end(), idb.begin(), idb.end());
+  const Bytes syn = h::base_packets().front().bytes;
+  for (const std::uint64_t ticks : {std::uint64_t{1}, ~std::uint64_t{0}}) {
+    const Bytes epb = h::ng_epb(0, syn, ticks);
+    b.insert(b.end(), epb.begin(), epb.end());
+  }
+  const h::Scratch dir("extreme-ts");
+  const Outcome o = analyse(dir, {{"x.pcapng", b}});
+  CHECK(o.run.exit_code == 0);
+  CHECK(o.run.err.empty());
+  CHECK(o.report["inputs"][0]["packets"] == 2);
 }
