@@ -35,7 +35,7 @@ constexpr std::array<OptionSpec, 16> kOptions{{
     {OptionId::time_wait, "time-wait", '\0', true},
     {OptionId::connections, "connections", '\0', true},
     {OptionId::idle_timeout, "idle-timeout", '\0', true},
-    {OptionId::quiet, "quiet", '\0', false},
+    {OptionId::quiet, "quiet", 'q', false},
     {OptionId::progress, "progress", '\0', true},
     {OptionId::strict, "strict", '\0', false},
     {OptionId::version, "version", '\0', false},
@@ -350,7 +350,7 @@ std::string analyze_help() {
          "      --connections WHICH with-findings (default) or all: connections in the report\n"
          "      --idle-timeout DURATION\n"
          "                          finalise a connection idle this long (default 300s)\n"
-         "      --quiet             no summary on stdout, no warnings (errors still shown)\n"
+         "  -q, --quiet             no summary on stdout, no warnings (errors still shown)\n"
          "      --progress WHEN     auto (default: when stderr is a terminal), always, never\n"
          "      --strict            a truncated capture makes the exit status 2\n"
          "      --version           print the version and exit\n"

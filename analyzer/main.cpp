@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -100,8 +102,39 @@ void warn_unsupported_link_types(const Report& report) {
   }
 }
 
+// The SQLite database is written while the analysis goes (every connection, as it is
+// finalised); a failure is kept and reported with the other report failures.
+class DatabaseWriter final : public lastack::pipeline::RunObserver {
+ public:
+  explicit DatabaseWriter(std::string path) : path_(std::move(path)) {}
+
+  void on_start(const Report& head) override {
+    auto opened = lastack::sink::SqliteRunWriter::open(path_, head);
+    if (!opened) {
+      status_ = opened.error();
+      return;
+    }
+    writer_ = std::move(opened).value();
+  }
+  void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
+    if (writer_ && status_) status_ = writer_->add_connection(c, has_findings);
+  }
+  void on_finish(const Report& report) override {
+    if (writer_ && status_) status_ = writer_->finish(report);
+    writer_.reset();
+  }
+
+  [[nodiscard]] const lastack::Status& status() const { return status_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<lastack::sink::SqliteRunWriter> writer_;
+  lastack::Status status_;
+};
+
 // Writes the requested reports; false when one of them could not be written.
-bool write_reports(const Report& report, const AnalyzeArgs& args) {
+bool write_reports(const Report& report, const AnalyzeArgs& args, const DatabaseWriter* db) {
   bool ok = true;
   if (args.json_path && g_cancel.load()) {
     print_error("interrupted: the JSON report '" + *args.json_path + "' was not written");
@@ -112,12 +145,9 @@ bool write_reports(const Report& report, const AnalyzeArgs& args) {
       ok = false;
     }
   }
-  if (args.db_path) {
-    const lastack::Status st = lastack::sink::append_sqlite(report, *args.db_path);
-    if (!st) {
-      print_error("cannot write the database '" + *args.db_path + "': " + st.error().message);
-      ok = false;
-    }
+  if (db != nullptr && !db->status()) {
+    print_error("cannot write the database '" + db->path() + "': " + db->status().error().message);
+    ok = false;
   }
   // The summary shares stdout with nothing but a JSON report on '-', which takes it over.
   // (Interrupted with --json -: stdout stays empty rather than carry something else.)
@@ -144,6 +174,8 @@ int run_analyze(const AnalyzeArgs& args) {
   options.on_progress = [&meter](const lastack::pipeline::Progress& p) { meter.update(p); };
   options.on_input_problem = [&problems](const InputReport& input) { problems(input); };
   options.cancel = &g_cancel;
+  std::optional<DatabaseWriter> db;
+  if (args.db_path) options.observer = &db.emplace(*args.db_path);
   install_stop_handlers();
 
   lastack::Result<Report> result = lastack::pipeline::analyze(options);
@@ -156,7 +188,7 @@ int run_analyze(const AnalyzeArgs& args) {
   const Report& report = result.value();
   problems.catch_up(report);
   if (!args.quiet) warn_unsupported_link_types(report);
-  const bool reports_ok = write_reports(report, args);
+  const bool reports_ok = write_reports(report, args, db ? &*db : nullptr);
   if (g_cancel.load()) {
     print_error(g_signal == SIGTERM ? "interrupted by SIGTERM" : "interrupted by SIGINT");
     return 128 + static_cast<int>(g_signal);

@@ -2,18 +2,27 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 namespace lastack {
 
-std::string to_string(const IpAddress& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
+std::size_t format_ip(const IpAddress& a, IpBuffer& out) {
+  static_assert(sizeof(IpBuffer) >= INET6_ADDRSTRLEN);
+  out[0] = '\0';
   if (a.version == 4) {
-    inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
+    inet_ntop(AF_INET, a.bytes.data(), out.data(), static_cast<socklen_t>(out.size()));
   } else if (a.version == 6) {
-    inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);  // glibc output follows RFC 5952
+    inet_ntop(AF_INET6, a.bytes.data(), out.data(), static_cast<socklen_t>(out.size()));  // glibc follows RFC 5952
   } else {
-    return "?";
+    out[0] = '?';
+    out[1] = '\0';
   }
-  return buf;
+  return std::strlen(out.data());
+}
+
+std::string to_string(const IpAddress& a) {
+  IpBuffer buf;
+  return std::string(buf.data(), format_ip(a, buf));
 }
 
 std::string format_endpoint(const IpAddress& a, std::uint16_t port) {

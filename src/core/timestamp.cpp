@@ -1,5 +1,6 @@
 #include "lastack/core/timestamp.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -25,7 +26,7 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
 
 }  // namespace
 
-std::string format_rfc3339(Timestamp ts) {
+std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
   constexpr std::int64_t kNsPerSec = 1'000'000'000;
   std::int64_t secs = ts.ns / kNsPerSec;
   std::int64_t frac = ts.ns % kNsPerSec;
@@ -46,14 +47,12 @@ std::string format_rfc3339(Timestamp ts) {
   // Written digit by digit: this runs for every row of a large report, and snprintf's format
   // parsing dominated it.
   if (y < 0 || y > 9999) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
+    const int n = std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
                   static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
                   static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
                   static_cast<long long>(frac));
-    return buf;
+    return n > 0 ? std::min(static_cast<std::size_t>(n), out.size() - 1) : 0;
   }
-  std::string out(30, '0');
   auto put = [&out](std::size_t at, std::int64_t v, int digits) {
     for (int k = digits - 1; k >= 0; --k) {
       out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
@@ -74,7 +73,13 @@ std::string format_rfc3339(Timestamp ts) {
   out[19] = '.';
   put(20, frac, 9);
   out[29] = 'Z';
-  return out;
+  return 30;
+}
+
+std::string format_rfc3339(Timestamp ts) {
+  Rfc3339Buffer buf;
+  const std::size_t n = format_rfc3339(ts, buf);
+  return std::string(std::string_view(buf.data(), std::min(n, buf.size())));
 }
 
 bool parse_duration(std::string_view text, Duration& out) {

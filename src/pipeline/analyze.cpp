@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <queue>
 
 #include "lastack/capture/bpf_filter.h"
@@ -12,6 +13,7 @@
 #include "lastack/detect/detector.h"
 #include "lastack/detect/time_wait_pressure.h"
 #include "lastack/flow/flow_table.h"
+#include "summary_stage.h"
 
 #ifndef LASTACK_VERSION
 #define LASTACK_VERSION "0.0.0"
@@ -52,14 +54,16 @@ class Run {
       filter_ = std::move(compiled.value());
     }
     open_inputs();
+    if (options_.observer != nullptr) options_.observer->on_start(report_);
+    stage_.emplace(report_, options_.observer);
     merge_and_process();
     table_.finish();
+    stage_->finish();
     close_inputs();
     report_.connection_count = table_.connections_created();
-    std::sort(report_.connections.begin(), report_.connections.end(),
-              [](const auto& a, const auto& b) { return a.id < b.id; });
-    detect::analyze_time_wait_pressure(report_);  // needs every connection finalised
+    analyze_time_wait_pressure();
     report_.finalize();
+    if (options_.observer != nullptr) options_.observer->on_finish(report_);
     if (options_.on_progress) options_.on_progress(progress_);
     return {};
   }
@@ -210,18 +214,27 @@ class Run {
     }
   }
 
+  // Judged here, on the analysing thread (the detectors need the connection's facts); the
+  // summary and findings go to the summary stage.
   void finalize(const tcp::Connection& c) {
     report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
                                    c.endpoint(tcp::Role::server).counters.duplicates;
-    findings::ConnectionSummary summary;
-    detect::analyze_connection(c, ctx_, summary, report_.findings);
-    report_.connections.push_back(std::move(summary));
+    detail::Finished& slot = stage_->next_slot();
+    detect::analyze_connection(c, ctx_, slot.summary, stage_->findings_out());
+    stage_->commit_slot();
+  }
+
+  // TIME_WAIT pressure needs every connection's summary.
+  void analyze_time_wait_pressure() {
+    report_.time_wait = detect::compute_time_wait_pressure(
+        stage_->all_summaries(), report_.inputs, report_.settings, report_.findings);
   }
 
   const Options& options_;
   findings::Report& report_;
   detect::Context ctx_;
   flow::FlowTable table_;
+  std::optional<detail::SummaryStage> stage_;
   std::unique_ptr<capture::BpfFilter> filter_;
   std::vector<OpenInput> inputs_;
   decode::DecodedPacket pkt_;

@@ -1,12 +1,16 @@
 #include "sqlite_handle.h"
 
+#include <cstring>
 #include <utility>
 
 namespace lastack::sink::detail {
 
 Result<SqliteDb> SqliteDb::open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+  // NOMUTEX: a handle is used by one thread at a time (the pipeline hands it from thread to
+  // thread, never shares it), so SQLite's per-call locking is pure cost.
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even on failure, carrying the message.
@@ -51,43 +55,84 @@ SqliteStmt::SqliteStmt(SqliteStmt&& other) noexcept
 
 SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
 
-Status SqliteStmt::bind(int index, const SqlValue& value) {
-  int rc = SQLITE_OK;
-  if (const auto* i = std::get_if<std::int64_t>(&value)) {
-    rc = sqlite3_bind_int64(stmt_, index, *i);
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    rc = sqlite3_bind_double(stmt_, index, *d);
-  } else if (const auto* s = std::get_if<std::string>(&value)) {
-    rc = sqlite3_bind_text64(stmt_, index, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  } else {
-    rc = sqlite3_bind_null(stmt_, index);
-  }
-  if (rc != SQLITE_OK) return db_->error("cannot bind parameter " + std::to_string(index));
-  return {};
-}
-
-Status SqliteStmt::run(std::initializer_list<SqlValue> values) {
-  int index = 1;
-  for (const SqlValue& v : values) {
-    if (Status st = bind(index++, v); !st) {
-      sqlite3_reset(stmt_);
-      return st;
-    }
-  }
-  const int rc = sqlite3_step(stmt_);
-  // Read the message before reset: sqlite3_reset may overwrite it.
-  Status result = rc == SQLITE_DONE ? Status{} : Status{db_->error("cannot write row")};
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-  return result;
-}
-
 Result<std::int64_t> SqliteStmt::query_int() {
   const int rc = sqlite3_step(stmt_);
   Result<std::int64_t> result =
       rc == SQLITE_ROW ? Result<std::int64_t>(sqlite3_column_int64(stmt_, 0))
                        : Result<std::int64_t>(db_->error("query returned no row"));
   sqlite3_reset(stmt_);
+  return result;
+}
+
+Row::~Row() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+void Row::check(int rc) {
+  if (rc != SQLITE_OK && failed_at_ == 0) failed_at_ = next_;
+  ++next_;
+}
+
+char* Row::scratch(std::size_t n) {
+  if (used_ + n > scratch_.size()) return nullptr;
+  char* p = scratch_.data() + used_;
+  used_ += n;
+  return p;
+}
+
+Row& Row::integer(std::int64_t v) {
+  check(sqlite3_bind_int64(stmt_.get(), next_, v));
+  return *this;
+}
+
+Row& Row::real(double v) {
+  check(sqlite3_bind_double(stmt_.get(), next_, v));
+  return *this;
+}
+
+Row& Row::text(std::string_view s) {
+  check(sqlite3_bind_text64(stmt_.get(), next_, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8));
+  return *this;
+}
+
+Row& Row::null() {
+  check(sqlite3_bind_null(stmt_.get(), next_));
+  return *this;
+}
+
+Row& Row::timestamp(Timestamp ts) {
+  Rfc3339Buffer buf;
+  const std::size_t n = format_rfc3339(ts, buf);
+  char* p = scratch(n);
+  if (p == nullptr) {  // a row with more times than the scratch holds: copy instead
+    check(sqlite3_bind_text64(stmt_.get(), next_, buf.data(), n, SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+  std::memcpy(p, buf.data(), n);
+  return text({p, n});
+}
+
+Row& Row::ip(const IpAddress& a) {
+  IpBuffer buf;
+  const std::size_t n = format_ip(a, buf);
+  char* p = scratch(n);
+  if (p == nullptr) {
+    check(sqlite3_bind_text64(stmt_.get(), next_, buf.data(), n, SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+  std::memcpy(p, buf.data(), n);
+  return text({p, n});
+}
+
+Status Row::run() {
+  if (failed_at_ != 0) {
+    return stmt_.db().error("cannot bind parameter " + std::to_string(failed_at_));
+  }
+  const int rc = sqlite3_step(stmt_.get());
+  // Read the message before reset: sqlite3_reset may overwrite it.
+  Status result = rc == SQLITE_DONE ? Status{} : Status{stmt_.db().error("cannot write row")};
+  sqlite3_reset(stmt_.get());
   return result;
 }
 

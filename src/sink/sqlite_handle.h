@@ -4,18 +4,18 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
+#include <array>
+#include <optional>
 #include <string>
-#include <variant>
+#include <string_view>
 
 #include <sqlite3.h>
 
+#include "lastack/core/ip_address.h"
 #include "lastack/core/result.h"
+#include "lastack/core/timestamp.h"
 
 namespace lastack::sink::detail {
-
-// One bound parameter: NULL, an integer, a double or text.
-using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
 
 class SqliteDb {
  public:
@@ -52,16 +52,52 @@ class SqliteStmt {
   SqliteStmt& operator=(const SqliteStmt&) = delete;
   ~SqliteStmt();
 
-  // Binds `values` to ?1..?N, runs the statement to completion and resets it for reuse.
-  Status run(std::initializer_list<SqlValue> values);
+  [[nodiscard]] sqlite3_stmt* get() const { return stmt_; }
+  [[nodiscard]] SqliteDb& db() const { return *db_; }
   // Runs a one-row query and returns its first column as an integer.
   Result<std::int64_t> query_int();
 
  private:
   SqliteStmt(SqliteDb& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
-  Status bind(int index, const SqlValue& value);
   SqliteDb* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Binds one row's values to ?1..?N in order and runs the statement. Typed binds straight into
+// SQLite: no value boxing, and text is bound without copying (SQLITE_STATIC) from the caller's
+// strings or from the row's own scratch buffer, both alive until run() has reset the
+// statement. A connection row is written per finalised connection, so this is a hot path.
+class Row {
+ public:
+  explicit Row(SqliteStmt& stmt) : stmt_(stmt) {}
+  Row(const Row&) = delete;
+  Row& operator=(const Row&) = delete;
+  ~Row();
+
+  Row& integer(std::int64_t v);
+  Row& integer(std::uint64_t v) { return integer(static_cast<std::int64_t>(v)); }
+  Row& integer(std::uint32_t v) { return integer(static_cast<std::int64_t>(v)); }
+  Row& integer(std::uint16_t v) { return integer(static_cast<std::int64_t>(v)); }
+  Row& integer(bool v) { return integer(static_cast<std::int64_t>(v ? 1 : 0)); }
+  Row& real(double v);
+  Row& text(std::string_view s);  // must stay alive until run()
+  Row& null();
+  Row& timestamp(Timestamp ts);
+  Row& timestamp(const std::optional<Timestamp>& ts) { return ts ? timestamp(*ts) : null(); }
+  Row& ip(const IpAddress& a);
+  Row& id_or_null(std::int64_t id) { return id > 0 ? integer(id) : null(); }
+
+  // Steps the statement to completion and resets it for the next row.
+  Status run();
+
+ private:
+  char* scratch(std::size_t n);
+  void check(int rc);
+
+  SqliteStmt& stmt_;
+  int next_ = 1;
+  int failed_at_ = 0;  // the first parameter whose bind failed
+  std::array<char, 512> scratch_;  // not zeroed: a row writes what it binds
+  std::size_t used_ = 0;
+};
 }  // namespace lastack::sink::detail

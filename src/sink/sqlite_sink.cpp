@@ -18,7 +18,7 @@ namespace lastack::sink {
 
 using detail::SqliteDb;
 using detail::SqliteStmt;
-using detail::SqlValue;
+using detail::Row;
 namespace f = findings;
 
 namespace {
@@ -191,10 +191,15 @@ constexpr const char* kInsertTimeWaitHolder =
 
 constexpr const char* kInsertRun =
     "INSERT INTO runs(tool_version, started_at, settings_json) VALUES(?1, ?2, ?3)";
+// An input row is written when the run starts (status "incomplete": what a run stopped hard,
+// e.g. by kill -9, leaves behind) and completed when the run ends.
 constexpr const char* kInsertInput =
-    "INSERT INTO inputs(run_id, input_no, path, format, compression, size_bytes, sha256, "
-    "packets, first_ts, last_ts, status, error, error_offset, link_types, interface_drops) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "INSERT INTO inputs(run_id, input_no, path, format, size_bytes, packets, status, "
+    "link_types, interface_drops) VALUES(?1, ?2, ?3, '', 0, 0, 'incomplete', '[]', 0)";
+constexpr const char* kCompleteInput =
+    "UPDATE inputs SET format = ?2, compression = ?3, size_bytes = ?4, packets = ?5, "
+    "first_ts = ?6, last_ts = ?7, status = ?8, error = ?9, error_offset = ?10, link_types = ?11, "
+    "interface_drops = ?12 WHERE id = ?1";
 constexpr const char* kInsertConnection =
     "INSERT INTO connections(run_id, input_id, connection_no, client_ip, client_port, server_ip, "
     "server_port, incarnation, interface_id, first_frame, first_ts, last_ts, handshake_seen, "
@@ -208,19 +213,12 @@ constexpr const char* kInsertFinding =
     "severity_rank, confidence, ts, frames, frame_refs, message, evidence_json, related) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
-SqlValue i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-SqlValue text(std::string_view s) { return std::string(s); }
-SqlValue opt_ts(const std::optional<Timestamp>& ts) {
-  return ts ? SqlValue(format_rfc3339(*ts)) : SqlValue(nullptr);
-}
-SqlValue id_or_null(std::int64_t id) { return id > 0 ? SqlValue(id) : SqlValue(nullptr); }
-
 // The one wall-clock value lastack records: when this run was stored, so that "last night's
 // archive" is a WHERE clause. It never reaches the (deterministic) JSON report.
-std::string now_rfc3339() {
+Timestamp now_wall_clock() {
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
-  return format_rfc3339(Timestamp{static_cast<std::int64_t>(ns)});
+  return Timestamp{static_cast<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count())};
 }
 
 // Creates the schema in a new (empty) database; refuses a database of another schema version
@@ -244,19 +242,10 @@ Status ensure_schema(SqliteDb& db) {
   return db.exec(kSchema);
 }
 
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back when it fails.
-template <class Body>
-Status in_transaction(SqliteDb& db, Body&& body) {
-  if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
-  Status st = body();
-  if (st) st = db.exec("COMMIT");
-  if (!st) (void)db.exec("ROLLBACK");
-  return st;
-}
-
 struct Statements {
   SqliteStmt run;
   SqliteStmt input;
+  SqliteStmt complete_input;
   SqliteStmt connection;
   SqliteStmt finding;
 };
@@ -266,220 +255,274 @@ Result<Statements> prepare_all(SqliteDb& db) {
   if (!run) return run.error();
   auto input = SqliteStmt::prepare(db, kInsertInput);
   if (!input) return input.error();
+  auto complete_input = SqliteStmt::prepare(db, kCompleteInput);
+  if (!complete_input) return complete_input.error();
   auto connection = SqliteStmt::prepare(db, kInsertConnection);
   if (!connection) return connection.error();
   auto finding = SqliteStmt::prepare(db, kInsertFinding);
   if (!finding) return finding.error();
   return Statements{std::move(run).value(), std::move(input).value(),
-                    std::move(connection).value(), std::move(finding).value()};
+                    std::move(complete_input).value(), std::move(connection).value(),
+                    std::move(finding).value()};
 }
 
-class RunWriter {
- public:
-  RunWriter(SqliteDb& db, Statements& stmts, const f::Report& report)
-      : db_(db), stmts_(stmts), report_(report) {
-    bucket();
+std::string series_text(const f::StepSeries& series) {
+  detail::Json a = detail::Json::array();
+  for (const auto& [t, v] : series) a.push_back(detail::Json::array({t, v}));
+  return detail::dump(a, -1);
+}
+
+}  // namespace
+
+// Connection rows go in as connections are finalised, in transactions of kRowsPerCommit rows
+// (bulk inserts, and other runs appending to the same file get a turn between them).
+struct SqliteRunWriter::Impl {
+  static constexpr std::uint64_t kRowsPerCommit = 50'000;
+
+  SqliteDb db;
+  std::optional<Statements> stmts;
+  bool in_transaction = false;
+  std::int64_t run_id = 0;
+  std::vector<std::int64_t> input_rows;
+  std::uint64_t rows_since_commit = 0;
+  // report connection id → connections.id, only for connections with findings (the findings
+  // rows point at them); kept small on purpose: a run can have millions of connections.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> flagged_rows;
+  Status failed;  // the first failure: later calls do nothing and return it
+
+  explicit Impl(SqliteDb d) : db(std::move(d)) {}
+
+  Status begin() {
+    if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
+    in_transaction = true;
+    return {};
   }
 
-  // The run row and its inputs: the first transaction (together with schema creation).
-  Status write_run_and_inputs() {
-    const std::string settings = detail::dump(detail::settings_json(report_.settings), -1);
-    if (Status st = stmts_.run.run({text(report_.tool_version), now_rfc3339(), settings}); !st) {
+  Status commit() {
+    in_transaction = false;
+    return db.exec("COMMIT");
+  }
+
+  Status start(const f::Report& head) {
+    if (Status st = db.exec("PRAGMA foreign_keys = ON"); !st) return st;
+    if (Status st = begin(); !st) return st;
+    if (Status st = ensure_schema(db); !st) return st;
+    // Statements are prepared after the schema exists.
+    auto prepared = prepare_all(db);
+    if (!prepared) return prepared.error();
+    stmts.emplace(std::move(prepared).value());
+    const std::string settings = detail::dump(detail::settings_json(head.settings), -1);
+    Row run(stmts->run);
+    if (Status st = run.text(head.tool_version).timestamp(now_wall_clock()).text(settings).run();
+        !st) {
       return st;
     }
-    run_id_ = db_.last_insert_rowid();
-    for (std::size_t i = 0; i < report_.inputs.size(); ++i) {
-      if (Status st = write_input(i, report_.inputs[i]); !st) return st;
+    run_id = db.last_insert_rowid();
+    for (std::size_t i = 0; i < head.inputs.size(); ++i) {
+      Row in(stmts->input);
+      if (Status st = in.integer(run_id).integer(std::uint64_t{i}).text(head.inputs[i].path).run();
+          !st) {
+        return st;
+      }
+      input_rows.push_back(db.last_insert_rowid());
     }
-    return {};
-  }
-
-  // Connections whose first packet is in input `group` (or beyond the inputs' range, for
-  // group == inputs.size()) and the findings of those connections.
-  Status write_group(std::size_t group) {
-    for (const f::ConnectionSummary* c : connections_by_group_[group]) {
-      if (Status st = write_connection(*c); !st) return st;
-    }
-    for (const f::Finding* fd : findings_by_group_[group]) {
-      if (Status st = write_finding(*fd); !st) return st;
-    }
-    return {};
-  }
-
-  [[nodiscard]] std::size_t group_count() const { return connections_by_group_.size(); }
-
-  // The TIME_WAIT pressure rows (a last transaction; only for reports that carry them).
-  Status write_time_wait() {
-    if (!report_.time_wait) return {};
-    const f::TimeWaitPressure& tw = *report_.time_wait;
-    auto pair_stmt = SqliteStmt::prepare(db_, kInsertTimeWaitPair);
-    if (!pair_stmt) return pair_stmt.error();
-    auto holder_stmt = SqliteStmt::prepare(db_, kInsertTimeWaitHolder);
-    if (!holder_stmt) return holder_stmt.error();
-    const std::uint64_t range = tw.range_size();
-    const auto sustainable = tw.sustainable_rate();
-    const double tw_s = tw.time_wait.seconds();
-    for (const f::TimeWaitPair& p : tw.pairs) {
-      const double share =
-          range ? static_cast<double>(p.peak.value) / static_cast<double>(range) : 0.0;
-      Status st = pair_stmt.value().run(
-          {run_id_, to_string(p.client_ip), to_string(p.server_ip), i64(p.server_port),
-           i64(p.connections), i64(p.outside_range), i64(p.time_wait_entries),
-           i64(p.peak.value), i64(p.time_wait_at_peak), i64(tw.port_lo), i64(tw.port_hi),
-           detail::report_double(share), opt_ts(p.peak.ts), offset(p.peak.ts),
-           frame_or_null(p.peak), i64(p.peak_rate.value), opt_ts(p.peak_rate.ts),
-           sustainable ? SqlValue(detail::report_double(*sustainable)) : SqlValue(nullptr),
-           tw_s, i64(p.lower_bound), i64(p.under_pressure), i64(tw.series_step_s),
-           series_text(p.series)});
-      if (!st) return st;
-    }
-    for (const f::TimeWaitHolder& h : tw.holders) {
-      Status st = holder_stmt.value().run(
-          {run_id_, to_string(h.ip), text(f::to_string(h.role)), i64(h.connections),
-           i64(h.closed), i64(h.active_closes), i64(h.entries), i64(h.peak.value),
-           opt_ts(h.peak.ts), offset(h.peak.ts), frame_or_null(h.peak), i64(h.peak_rate.value),
-           opt_ts(h.peak_rate.ts), tw_s, i64(h.lower_bound), i64(h.under_pressure),
-           i64(tw.series_step_s), series_text(h.series)});
-      if (!st) return st;
-    }
-    return {};
-  }
-
- private:
-  // Buckets connections and findings by transaction once, so that many inputs (rotated
-  // captures) times many connections stays linear.
-  void bucket() {
-    connections_by_group_.resize(report_.inputs.size() + 1);
-    findings_by_group_.resize(report_.inputs.size() + 1);
-    for (const f::ConnectionSummary& c : report_.connections) {
-      connections_by_id_[c.id] = &c;
-      connections_by_group_[group_of_input(c.input)].push_back(&c);
-    }
-    for (const f::Finding& fd : report_.findings) {
-      findings_by_group_[finding_group(fd)].push_back(&fd);
-    }
-  }
-
-  [[nodiscard]] SqlValue offset(const std::optional<Timestamp>& ts) const {
-    if (!ts || !report_.time_wait->capture_start) return nullptr;
-    return detail::report_double((*ts - *report_.time_wait->capture_start).seconds());
-  }
-
-  static SqlValue frame_or_null(const f::PeakAt& p) {
-    return p.frame.frame_no ? SqlValue(i64(p.frame.frame_no)) : SqlValue(nullptr);
-  }
-
-  static std::string series_text(const f::StepSeries& series) {
-    detail::Json a = detail::Json::array();
-    for (const auto& [t, v] : series) a.push_back(detail::Json::array({t, v}));
-    return detail::dump(a, -1);
-  }
-
-  [[nodiscard]] std::size_t group_of_input(std::uint32_t input) const {
-    return std::min<std::size_t>(input, report_.inputs.size());
-  }
-
-  [[nodiscard]] const f::ConnectionSummary* connection_of(const f::Finding& fd) const {
-    const auto it = connections_by_id_.find(fd.connection_id);
-    return it == connections_by_id_.end() ? nullptr : it->second;
-  }
-
-  [[nodiscard]] std::size_t finding_group(const f::Finding& fd) const {
-    if (const f::ConnectionSummary* c = connection_of(fd)) return group_of_input(c->input);
-    return group_of_input(fd.frames.empty() ? 0 : fd.frames.front().input);
+    return commit();
   }
 
   [[nodiscard]] std::int64_t input_row(std::uint32_t input) const {
-    return input < input_rows_.size() ? input_rows_[input] : 0;
+    return input < input_rows.size() ? input_rows[input] : 0;
   }
 
-  Status write_input(std::size_t index, const f::InputReport& in) {
+  Status add(const f::ConnectionSummary& c, bool has_findings) {
+    if (!in_transaction) {
+      if (Status st = begin(); !st) return st;
+    }
+    Row r(stmts->connection);
+    r.integer(run_id).id_or_null(input_row(c.input)).integer(c.id).ip(c.client_ip)
+        .integer(c.client_port).ip(c.server_ip).integer(c.server_port).integer(c.incarnation)
+        .integer(c.interface_id).integer(c.first_frame).timestamp(c.first_ts)
+        .timestamp(c.last_ts).integer(c.handshake_seen).integer(c.mid_stream)
+        .text(f::to_string(c.close_kind)).text(f::to_string(c.active_closer))
+        .text(f::to_string(c.time_wait_holder)).timestamp(c.time_wait_start)
+        .integer(c.final_ack_seen).text(c.client_final_state).text(c.server_final_state)
+        .text(c.history).integer(c.client.packets).integer(c.server.packets)
+        .integer(c.client.bytes).integer(c.server.bytes).integer(c.client.syns)
+        .integer(c.client.fins).integer(c.client.rsts).integer(c.server.syns)
+        .integer(c.server.fins).integer(c.server.rsts).text(f::to_string(c.vantage));
+    if (Status st = r.run(); !st) return st;
+    if (has_findings) flagged_rows.emplace_back(c.id, db.last_insert_rowid());
+    if (++rows_since_commit >= kRowsPerCommit) {
+      rows_since_commit = 0;
+      return commit();
+    }
+    return {};
+  }
+
+  Status finish(const f::Report& report) {
+    if (!in_transaction) {
+      if (Status st = begin(); !st) return st;
+    }
+    std::sort(flagged_rows.begin(), flagged_rows.end());
+    for (std::size_t i = 0; i < report.inputs.size() && i < input_rows.size(); ++i) {
+      if (Status st = complete_input(input_rows[i], report.inputs[i]); !st) return st;
+    }
+    for (const f::Finding& fd : report.findings) {
+      if (Status st = write_finding(fd); !st) return st;
+    }
+    if (report.time_wait) {
+      if (Status st = db.exec(kTimeWaitSchema); !st) return st;
+      if (Status st = write_time_wait(*report.time_wait); !st) return st;
+    }
+    return commit();
+  }
+
+  Status complete_input(std::int64_t row, const f::InputReport& in) {
     const std::string link_types = detail::dump(detail::Json(in.link_types), -1);
-    Status st = stmts_.input.run(
-        {run_id_, i64(index), text(in.path), text(in.format),
-         in.compression.empty() ? SqlValue(nullptr) : text(in.compression), i64(in.size_bytes),
-         i64(in.packets), opt_ts(in.first_ts), opt_ts(in.last_ts), text(in.status),
-         in.error ? text(*in.error) : SqlValue(nullptr),
-         in.error_offset ? i64(*in.error_offset) : SqlValue(nullptr), link_types,
-         i64(in.interface_drops)});
-    if (st) input_rows_.push_back(db_.last_insert_rowid());
-    return st;
+    Row r(stmts->complete_input);
+    r.integer(row).text(in.format);
+    if (in.compression.empty()) r.null(); else r.text(in.compression);
+    r.integer(in.size_bytes).integer(in.packets).timestamp(in.first_ts).timestamp(in.last_ts)
+        .text(in.status);
+    if (in.error) r.text(*in.error); else r.null();
+    if (in.error_offset) r.integer(*in.error_offset); else r.null();
+    return r.text(link_types).integer(in.interface_drops).run();
   }
 
-  Status write_connection(const f::ConnectionSummary& c) {
-    Status st = stmts_.connection.run(
-        {run_id_, id_or_null(input_row(c.input)), i64(c.id), to_string(c.client_ip),
-         i64(c.client_port), to_string(c.server_ip), i64(c.server_port), i64(c.incarnation),
-         i64(c.interface_id), i64(c.first_frame), format_rfc3339(c.first_ts),
-         format_rfc3339(c.last_ts), i64(c.handshake_seen), i64(c.mid_stream),
-         text(f::to_string(c.close_kind)), text(f::to_string(c.active_closer)),
-         text(f::to_string(c.time_wait_holder)), opt_ts(c.time_wait_start),
-         i64(c.final_ack_seen), text(c.client_final_state), text(c.server_final_state),
-         text(c.history), i64(c.client.packets), i64(c.server.packets), i64(c.client.bytes),
-         i64(c.server.bytes), i64(c.client.syns), i64(c.client.fins), i64(c.client.rsts),
-         i64(c.server.syns), i64(c.server.fins), i64(c.server.rsts),
-         text(f::to_string(c.vantage))});
-    if (st) connection_rows_[c.id] = db_.last_insert_rowid();
-    return st;
+  [[nodiscard]] std::int64_t connection_row(std::uint64_t id) const {
+    const auto it = std::lower_bound(flagged_rows.begin(), flagged_rows.end(),
+                                     std::pair<std::uint64_t, std::int64_t>{id, 0});
+    return it != flagged_rows.end() && it->first == id ? it->second : 0;
   }
 
   Status write_finding(const f::Finding& fd) {
-    const auto conn = connection_rows_.find(fd.connection_id);
     const std::uint32_t input = fd.frames.empty() ? 0 : fd.frames.front().input;
-    SqlValue frame_refs = nullptr;
+    std::string frame_refs;
     if (detail::frames_span_inputs(fd.frames)) {
       detail::Json refs = detail::Json::array();
       for (const f::FrameRef& fr : fd.frames) refs.push_back({fr.input, fr.frame_no});
       frame_refs = detail::dump(refs, -1);
     }
-    return stmts_.finding.run(
-        {run_id_, i64(fd.id), conn == connection_rows_.end() ? SqlValue(nullptr) : conn->second,
-         id_or_null(input_row(input)), text(fd.kind), text(fd.cause),
-         text(f::to_string(fd.severity)), i64(static_cast<std::uint64_t>(fd.severity)),
-         text(f::to_string(fd.confidence)), format_rfc3339(fd.ts),
-         detail::dump(detail::frame_numbers_json(fd.frames), -1), std::move(frame_refs),
-         text(fd.message), detail::dump(detail::evidence_json(fd.evidence), -1),
-         detail::dump(detail::ids_json(fd.related_ids), -1)});
+    const std::string frames = detail::dump(detail::frame_numbers_json(fd.frames), -1);
+    const std::string evidence = detail::dump(detail::evidence_json(fd.evidence), -1);
+    const std::string related = detail::dump(detail::ids_json(fd.related_ids), -1);
+    Row r(stmts->finding);
+    r.integer(run_id).integer(fd.id).id_or_null(connection_row(fd.connection_id))
+        .id_or_null(input_row(input)).text(fd.kind).text(fd.cause)
+        .text(f::to_string(fd.severity)).integer(static_cast<std::int64_t>(fd.severity))
+        .text(f::to_string(fd.confidence)).timestamp(fd.ts).text(frames);
+    if (frame_refs.empty()) r.null(); else r.text(frame_refs);
+    return r.text(fd.message).text(evidence).text(related).run();
   }
 
-  SqliteDb& db_;
-  Statements& stmts_;
-  const f::Report& report_;
-  std::int64_t run_id_ = 0;
-  std::vector<std::int64_t> input_rows_;
-  std::map<std::uint64_t, std::int64_t> connection_rows_;  // report id → connections.id
-  std::map<std::uint64_t, const f::ConnectionSummary*> connections_by_id_;
-  std::vector<std::vector<const f::ConnectionSummary*>> connections_by_group_;
-  std::vector<std::vector<const f::Finding*>> findings_by_group_;
+  Status write_time_wait(const f::TimeWaitPressure& tw) {
+    auto pair_stmt = SqliteStmt::prepare(db, kInsertTimeWaitPair);
+    if (!pair_stmt) return pair_stmt.error();
+    auto holder_stmt = SqliteStmt::prepare(db, kInsertTimeWaitHolder);
+    if (!holder_stmt) return holder_stmt.error();
+    for (const f::TimeWaitPair& p : tw.pairs) {
+      if (Status st = write_pair(pair_stmt.value(), tw, p); !st) return st;
+    }
+    for (const f::TimeWaitHolder& h : tw.holders) {
+      if (Status st = write_holder(holder_stmt.value(), tw, h); !st) return st;
+    }
+    return {};
+  }
+
+  static void offset(Row& r, const f::TimeWaitPressure& tw, const std::optional<Timestamp>& ts) {
+    if (!ts || !tw.capture_start) {
+      r.null();
+      return;
+    }
+    r.real(detail::report_double((*ts - *tw.capture_start).seconds()));
+  }
+
+  static void frame_or_null(Row& r, const f::PeakAt& p) {
+    if (p.frame.frame_no) r.integer(p.frame.frame_no); else r.null();
+  }
+
+  Status write_pair(SqliteStmt& stmt, const f::TimeWaitPressure& tw, const f::TimeWaitPair& p) {
+    const std::uint64_t range = tw.range_size();
+    const double share =
+        range ? static_cast<double>(p.peak.value) / static_cast<double>(range) : 0.0;
+    const std::string series = series_text(p.series);
+    Row r(stmt);
+    r.integer(run_id).ip(p.client_ip).ip(p.server_ip).integer(p.server_port)
+        .integer(p.connections).integer(p.outside_range).integer(p.time_wait_entries)
+        .integer(p.peak.value).integer(p.time_wait_at_peak).integer(tw.port_lo)
+        .integer(tw.port_hi).real(detail::report_double(share)).timestamp(p.peak.ts);
+    offset(r, tw, p.peak.ts);
+    frame_or_null(r, p.peak);
+    r.integer(p.peak_rate.value).timestamp(p.peak_rate.ts);
+    if (auto sustainable = tw.sustainable_rate()) r.real(detail::report_double(*sustainable));
+    else r.null();
+    return r.real(tw.time_wait.seconds()).integer(p.lower_bound).integer(p.under_pressure)
+        .integer(tw.series_step_s).text(series).run();
+  }
+
+  Status write_holder(SqliteStmt& stmt, const f::TimeWaitPressure& tw,
+                      const f::TimeWaitHolder& h) {
+    const std::string series = series_text(h.series);
+    Row r(stmt);
+    r.integer(run_id).ip(h.ip).text(f::to_string(h.role)).integer(h.connections)
+        .integer(h.closed).integer(h.active_closes).integer(h.entries).integer(h.peak.value)
+        .timestamp(h.peak.ts);
+    offset(r, tw, h.peak.ts);
+    frame_or_null(r, h.peak);
+    return r.integer(h.peak_rate.value).timestamp(h.peak_rate.ts).real(tw.time_wait.seconds())
+        .integer(h.lower_bound).integer(h.under_pressure).integer(tw.series_step_s)
+        .text(series).run();
+  }
+
+  // Latches the first failure and rolls back what was not committed.
+  Status fail(Status st) {
+    if (!st && failed) {
+      failed = st;
+      if (in_transaction) (void)db.exec("ROLLBACK");
+      in_transaction = false;
+    }
+    return st;
+  }
 };
 
-}  // namespace
-
-Status append_sqlite(const findings::Report& report, const std::string& path) {
+Result<std::unique_ptr<SqliteRunWriter>> SqliteRunWriter::open(const std::string& path,
+                                                               const findings::Report& head) {
   auto opened = SqliteDb::open(path);
   if (!opened) return opened.error();
-  SqliteDb db = std::move(opened).value();
-  if (Status st = db.exec("PRAGMA foreign_keys = ON"); !st) return st;
-  // Statements are prepared inside the first transaction, after the schema exists.
-  std::optional<Statements> stmts;
-  std::optional<RunWriter> writer;
-  Status st = in_transaction(db, [&]() -> Status {
-    if (Status s = ensure_schema(db); !s) return s;
-    if (report.time_wait) {
-      if (Status s = db.exec(kTimeWaitSchema); !s) return s;
-    }
-    auto prepared = prepare_all(db);
-    if (!prepared) return prepared.error();
-    stmts.emplace(std::move(prepared).value());
-    writer.emplace(db, *stmts, report);
-    return writer->write_run_and_inputs();
-  });
-  if (!st) return st;
-  for (std::size_t group = 0; group < writer->group_count(); ++group) {
-    st = in_transaction(db, [&]() { return writer->write_group(group); });
-    if (!st) return st;
+  auto impl = std::make_unique<Impl>(std::move(opened).value());
+  if (Status st = impl->start(head); !st) {
+    if (impl->in_transaction) (void)impl->db.exec("ROLLBACK");
+    return st.error();
   }
-  return in_transaction(db, [&]() { return writer->write_time_wait(); });
+  return std::unique_ptr<SqliteRunWriter>(new SqliteRunWriter(std::move(impl)));
+}
+
+SqliteRunWriter::SqliteRunWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteRunWriter::~SqliteRunWriter() {
+  if (impl_ && impl_->in_transaction) (void)impl_->db.exec("ROLLBACK");
+}
+
+Status SqliteRunWriter::add_connection(const findings::ConnectionSummary& c, bool has_findings) {
+  if (!impl_->failed) return impl_->failed;
+  return impl_->fail(impl_->add(c, has_findings));
+}
+
+Status SqliteRunWriter::finish(const findings::Report& report) {
+  if (!impl_->failed) return impl_->failed;
+  return impl_->fail(impl_->finish(report));
+}
+
+Status append_sqlite(const findings::Report& report, const std::string& path) {
+  auto writer = SqliteRunWriter::open(path, report);
+  if (!writer) return writer.error();
+  std::vector<std::uint64_t> with_findings;
+  for (const f::Finding& fd : report.findings) with_findings.push_back(fd.connection_id);
+  std::sort(with_findings.begin(), with_findings.end());
+  for (const f::ConnectionSummary& c : report.connections) {
+    const bool flagged = std::binary_search(with_findings.begin(), with_findings.end(), c.id);
+    if (Status st = writer.value()->add_connection(c, flagged); !st) return st;
+  }
+  return writer.value()->finish(report);
 }
 
 }  // namespace lastack::sink

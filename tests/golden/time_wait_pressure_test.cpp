@@ -50,10 +50,12 @@ struct Scratch {
   }
 };
 
+// Keeps every connection in the report (--connections all): the tests look at all of them.
 f::Report analyze(const std::string& path, const f::Settings& settings) {
   lastack::pipeline::Options o;
   o.inputs = {path};
   o.settings = settings;
+  o.settings.all_connections = true;
   auto r = lastack::pipeline::analyze(o);
   REQUIRE(r.ok());
   return std::move(r.value());

@@ -30,6 +30,9 @@ struct IpAddress {
 
 // "10.0.0.1" or RFC 5952 canonical IPv6 ("2001:db8::1").
 std::string to_string(const IpAddress& a);
+// The same into a caller's buffer (no allocation; for bulk writers); returns the length.
+using IpBuffer = std::array<char, 48>;
+std::size_t format_ip(const IpAddress& a, IpBuffer& out);
 // "10.0.0.1:80" or "[2001:db8::1]:443".
 std::string format_endpoint(const IpAddress& a, std::uint16_t port);
 bool parse_ip(std::string_view text, IpAddress& out);

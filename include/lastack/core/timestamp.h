@@ -2,7 +2,9 @@
 // capture time, never on the wall clock, so the same capture always gives the same report.
 #pragma once
 
+#include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <climits>
 #include <string>
@@ -37,6 +39,9 @@ struct Timestamp {
 
 // RFC 3339 UTC with nanoseconds: "2026-11-21T09:00:01.123456789Z".
 std::string format_rfc3339(Timestamp ts);
+// The same into a caller's buffer (no allocation; for bulk writers); returns the length.
+using Rfc3339Buffer = std::array<char, 64>;
+std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out);
 
 // Parses "30s", "500ms", "2m", "1.5s", "100us", "10ns" or a bare number of seconds.
 bool parse_duration(std::string_view text, Duration& out);

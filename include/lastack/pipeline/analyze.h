@@ -1,5 +1,7 @@
 // Wires the layers: inputs → decode → flow table → detectors → report. Streaming: connections
 // are finalised as capture time passes, so memory follows concurrent connections, not file size.
+// Two threads: one reads, decodes, tracks and judges connections; the other takes the finished
+// summaries and findings (report, TIME_WAIT pressure, observer such as the SQLite writer).
 #pragma once
 
 #include <atomic>
@@ -20,6 +22,24 @@ struct Progress {
   std::uint32_t input = 0;        // index of the input being read
 };
 
+// Receives the run as it goes, so that reports can be written without keeping every
+// connection: on_start and on_finish on the calling thread, on_connection on the pipeline's
+// worker thread, in a deterministic order (the order connections are finalised).
+class RunObserver {
+ public:
+  RunObserver() = default;
+  RunObserver(const RunObserver&) = delete;
+  RunObserver& operator=(const RunObserver&) = delete;
+  virtual ~RunObserver() = default;
+  // The inputs are open: version, settings and one entry per input (path; an input that could
+  // not be opened already has status "error").
+  virtual void on_start(const findings::Report& head) = 0;
+  // A connection was finalised; `has_findings`: it has findings of its own.
+  virtual void on_connection(const findings::ConnectionSummary& c, bool has_findings) = 0;
+  // The report is complete (findings numbered, TIME_WAIT pressure computed).
+  virtual void on_finish(const findings::Report& report) = 0;
+};
+
 struct Options {
   std::vector<std::string> inputs;  // paths; "-" = standard input
   findings::Settings settings;
@@ -33,6 +53,9 @@ struct Options {
   // its end gets status "error" with the error "interrupted" and the offset of its first
   // unread record.
   const std::atomic<bool>* cancel = nullptr;
+  // Sees every connection (e.g. the SQLite writer); the report itself keeps only the connections
+  // it lists (with findings, or all with settings.all_connections).
+  RunObserver* observer = nullptr;
 };
 
 // A usage error (bad filter) is the only failure: input faults are recorded in the report's

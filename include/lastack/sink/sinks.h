@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "lastack/core/result.h"
@@ -18,8 +19,36 @@ std::string to_json(const findings::Report& report);
 // directory renamed into place, so a reader never sees half a report.
 Status write_json(const findings::Report& report, const std::string& path);
 
-// Appends this run to the SQLite database at `path` (created with the schema if new).
-// Every input of the run is written in its own transaction.
+// Appends one run to a SQLite database (created with the schema if new) while the analysis
+// goes, so that memory does not grow with the number of connections:
+//   open()            the run row and one row per input (status "incomplete");
+//   add_connection()  each connection as it is finalised (committed in batches);
+//   finish()          completes the inputs, writes the findings and TIME_WAIT pressure.
+// A run stopped before finish() (kill -9, power loss) leaves its committed connections and
+// inputs still "incomplete"; after a failure every later call returns that failure.
+class SqliteRunWriter {
+ public:
+  // `head`: tool version, settings and the inputs (their paths; the rest is completed by
+  // finish()).
+  static Result<std::unique_ptr<SqliteRunWriter>> open(const std::string& path,
+                                                       const findings::Report& head);
+  SqliteRunWriter(const SqliteRunWriter&) = delete;
+  SqliteRunWriter& operator=(const SqliteRunWriter&) = delete;
+  ~SqliteRunWriter();
+
+  // `has_findings`: the connection has findings (the findings rows will point at it).
+  Status add_connection(const findings::ConnectionSummary& c, bool has_findings);
+  // `report`: the final report (its inputs in the order given to open()).
+  Status finish(const findings::Report& report);
+
+ private:
+  struct Impl;
+  explicit SqliteRunWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The whole of a finished report in one go (open, every connection of report.connections,
+// finish).
 Status append_sqlite(const findings::Report& report, const std::string& path);
 
 // The human summary: counts per kind and severity, then one line per finding.

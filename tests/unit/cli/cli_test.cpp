@@ -119,6 +119,11 @@ TEST_CASE("repeated -r and positionals keep command-line order", "[cli]") {
   CHECK(a.quiet);
 }
 
+TEST_CASE("-q is --quiet", "[cli]") {
+  CHECK(analyze_ok({"-q", "x.pcap"}).quiet);
+  CHECK_FALSE(analyze_ok({"x.pcap"}).quiet);
+}
+
 TEST_CASE("'-' is standard input, as a positional or with -r", "[cli]") {
   CHECK(analyze_ok({"-"}).inputs == std::vector<std::string>{"-"});
   CHECK(analyze_ok({"-r", "-"}).inputs == std::vector<std::string>{"-"});

@@ -208,3 +208,43 @@ TEST_CASE("SQLite: errors name the path and SQLite's message", "[sink][sqlite]")
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message.find(missing) != std::string::npos);
 }
+
+TEST_CASE("SQLite: connections are written as they come; an unfinished run says incomplete",
+          "[sink][sqlite]") {
+  TempDb db;
+  const f::Report r = lastack::test::make_fixture_report();
+  REQUIRE(r.connections.size() >= 2);
+  {
+    auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
+    REQUIRE(writer.ok());
+    CHECK(scalar(db.path, "SELECT group_concat(status) FROM inputs") == "incomplete,incomplete");
+    REQUIRE(writer.value()->add_connection(r.connections[0], false).ok());
+    // Destroyed without finish(): the uncommitted rows are rolled back, the run and its
+    // inputs (committed by open()) stay, marked incomplete.
+  }
+  CHECK(scalar(db.path, "SELECT count(*) FROM runs") == "1");
+  CHECK(scalar(db.path, "SELECT count(*) FROM connections") == "0");
+  CHECK(scalar(db.path, "SELECT count(*) FROM inputs WHERE status = 'incomplete'") == "2");
+
+  auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
+  REQUIRE(writer.ok());
+  for (const f::ConnectionSummary& c : r.connections) {
+    bool flagged = false;
+    for (const f::Finding& fd : r.findings) flagged = flagged || fd.connection_id == c.id;
+    REQUIRE(writer.value()->add_connection(c, flagged).ok());
+  }
+  REQUIRE(writer.value()->finish(r).ok());
+  const std::string run2 = "(SELECT max(id) FROM runs)";
+  CHECK(scalar(db.path, "SELECT count(*) FROM inputs WHERE run_id = " + run2 +
+                            " AND status = 'incomplete'") == "0");
+  CHECK(scalar(db.path, "SELECT count(*) FROM connections WHERE run_id = " + run2) ==
+        std::to_string(r.connections.size()));
+  // Every finding of a connection points at that connection's row.
+  CHECK(scalar(db.path, "SELECT count(*) FROM findings fd JOIN connections c ON c.id = "
+                        "fd.connection_id WHERE fd.run_id = " + run2) ==
+        scalar(db.path, "SELECT count(*) FROM findings WHERE connection_id IS NOT NULL AND "
+                        "run_id = " + run2));
+  CHECK(scalar(db.path, "SELECT count(*) FROM findings WHERE run_id = " + run2 +
+                            " AND connection_id IS NULL AND kind <> 'time_wait_pressure'") ==
+        "0");
+}
