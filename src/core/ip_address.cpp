@@ -26,8 +26,16 @@ std::string to_string(const IpAddress& a) {
 }
 
 std::string format_endpoint(const IpAddress& a, std::uint16_t port) {
-  if (a.version == 6) return "[" + to_string(a) + "]:" + std::to_string(port);
-  return to_string(a) + ":" + std::to_string(port);
+  IpBuffer buf;
+  const std::size_t n = format_ip(a, buf);
+  std::string out;
+  out.reserve(n + 8);
+  if (a.version == 6) out.push_back('[');
+  out.append(buf.data(), n);
+  if (a.version == 6) out.push_back(']');
+  out.push_back(':');
+  out.append(std::to_string(port));
+  return out;
 }
 
 bool parse_ip(std::string_view text, IpAddress& out) {

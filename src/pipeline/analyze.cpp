@@ -55,7 +55,7 @@ class Run {
     }
     open_inputs();
     if (options_.observer != nullptr) options_.observer->on_start(report_);
-    stage_.emplace(report_, options_.observer);
+    stage_.emplace(report_, ctx_, options_.observer);
     merge_and_process();
     table_.finish();
     stage_->finish();
@@ -214,14 +214,11 @@ class Run {
     }
   }
 
-  // Judged here, on the analysing thread (the detectors need the connection's facts); the
-  // summary and findings go to the summary stage.
+  // Judged on the summary stage's thread.
   void finalize(const tcp::Connection& c) {
     report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
                                    c.endpoint(tcp::Role::server).counters.duplicates;
-    detail::Finished& slot = stage_->next_slot();
-    detect::analyze_connection(c, ctx_, slot.summary, stage_->findings_out());
-    stage_->commit_slot();
+    stage_->add(c);
   }
 
   // TIME_WAIT pressure needs every connection's summary.

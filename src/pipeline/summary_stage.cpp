@@ -5,8 +5,9 @@
 
 namespace lastack::pipeline::detail {
 
-SummaryStage::SummaryStage(findings::Report& report, RunObserver* observer)
-    : report_(report), observer_(observer) {
+SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
+                           RunObserver* observer)
+    : report_(report), ctx_(ctx), observer_(observer) {
   current_ = std::make_unique<Batch>();
   created_ = 1;
   worker_ = std::thread([this] { work(); });
@@ -22,20 +23,13 @@ SummaryStage::~SummaryStage() {
   worker_.join();
 }
 
-Finished& SummaryStage::next_slot() {
+void SummaryStage::add(const tcp::Connection& c) {
   if (current_->used == kBatchItems) {
     hand_over();
     current_ = take_free();
   }
   if (current_->used == current_->items.size()) current_->items.emplace_back();
-  Finished& slot = current_->items[current_->used];
-  slot.findings_begin = static_cast<std::uint32_t>(current_->findings.size());
-  return slot;
-}
-
-void SummaryStage::commit_slot() {
-  Finished& slot = current_->items[current_->used++];
-  slot.findings_end = static_cast<std::uint32_t>(current_->findings.size());
+  current_->items[current_->used++].conn = c;
 }
 
 void SummaryStage::finish() {
@@ -90,7 +84,6 @@ void SummaryStage::work() {
       }
     }
     b->used = 0;
-    b->findings.clear();
     {
       const std::lock_guard<std::mutex> lock(mutex_);
       free_.push_back(std::move(b));
@@ -103,13 +96,15 @@ void SummaryStage::consume(Batch& b) {
   const bool keep_all = report_.settings.all_connections;
   for (std::size_t i = 0; i < b.used; ++i) {
     Finished& f = b.items[i];
-    const bool has_findings = f.findings_end > f.findings_begin;
+    b.findings.clear();
+    detect::analyze_connection(*f.conn, ctx_, f.summary, b.findings);
+    const bool has_findings = !b.findings.empty();
     if (observer_ != nullptr) observer_->on_connection(f.summary, has_findings);
     all_.push_back(f.summary);
     if (has_findings || keep_all) report_.connections.push_back(f.summary);
+    report_.findings.insert(report_.findings.end(), std::make_move_iterator(b.findings.begin()),
+                            std::make_move_iterator(b.findings.end()));
   }
-  report_.findings.insert(report_.findings.end(), std::make_move_iterator(b.findings.begin()),
-                          std::make_move_iterator(b.findings.end()));
 }
 
 }  // namespace lastack::pipeline::detail

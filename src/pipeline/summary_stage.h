@@ -1,7 +1,8 @@
-// The pipeline's second thread: takes finalised connections (summary + findings) in batches
-// from the analysing thread and does what needs all of them but not their packets: the
-// report's findings and listed connections, TIME_WAIT pressure, and the observer (the SQLite
-// writer). Batches keep the hand-over cheap (one lock per few hundred connections) and are
+// The pipeline's second thread: takes finalised connections in batches from the tracking
+// thread and judges them there (detectors, summary), then does what needs all of them but not
+// their packets: the report's findings and listed connections, TIME_WAIT pressure, and the
+// observer (the SQLite writer). A connection is copied into its batch slot (the copy reuses the
+// slot's storage: no allocation once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap (one lock per few hundred connections) and are
 // recycled, and at most kBatches exist, so a slow consumer slows the producer instead of
 // growing memory. Private to the pipeline layer.
 #pragma once
@@ -12,9 +13,11 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "lastack/detect/detector.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
 #include "lastack/findings/report.h"
@@ -23,15 +26,14 @@
 namespace lastack::pipeline::detail {
 
 struct Finished {
+  std::optional<tcp::Connection> conn;
   findings::ConnectionSummary summary;
-  std::uint32_t findings_begin = 0;  // this connection's findings in Batch::findings
-  std::uint32_t findings_end = 0;
 };
 
 struct Batch {
   std::vector<Finished> items;  // items[0, used) are filled; the rest keep their capacity
   std::size_t used = 0;
-  std::vector<findings::Finding> findings;
+  std::vector<findings::Finding> findings;  // scratch for one connection's findings
 };
 
 class SummaryStage {
@@ -39,18 +41,14 @@ class SummaryStage {
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
 
-  // `report`: only its findings, connections and time_wait are touched by the worker.
-  SummaryStage(findings::Report& report, RunObserver* observer);
+  // `report`: only its findings and connections are touched by the worker.
+  SummaryStage(findings::Report& report, const detect::Context& ctx, RunObserver* observer);
   SummaryStage(const SummaryStage&) = delete;
   SummaryStage& operator=(const SummaryStage&) = delete;
   ~SummaryStage();
 
-  // The slot for the next finalised connection (analysing thread).
-  Finished& next_slot();
-  // Findings of the connection in the slot just taken go here.
-  std::vector<findings::Finding>& findings_out() { return current_->findings; }
-  // The slot's connection is complete.
-  void commit_slot();
+  // Queues a finalised connection (tracking thread).
+  void add(const tcp::Connection& c);
   // Hands over what is left and waits for the worker; rethrows what the worker threw.
   void finish();
 
@@ -66,6 +64,7 @@ class SummaryStage {
   void consume(Batch& b);
 
   findings::Report& report_;
+  detect::Context ctx_;
   RunObserver* observer_;
   std::unique_ptr<Batch> current_;
   std::vector<findings::ConnectionSummary> all_;
