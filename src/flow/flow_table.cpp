@@ -13,10 +13,6 @@ using tcp::TcpState;
 
 namespace {
 
-std::int64_t second_of(Timestamp t) {
-  return t.ns / 1'000'000'000;
-}
-
 Dir flip(Dir d) {
   return d == Dir::a_to_b ? Dir::b_to_a : Dir::a_to_b;
 }
@@ -41,9 +37,30 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
-  Flow& flow = flows_[key];
+  const std::uint32_t vacant =
+      free_flows_.empty() ? static_cast<std::uint32_t>(flows_.size()) : free_flows_.back();
+  const auto [at, inserted] = index_.try_emplace(key, vacant);
+  if (inserted) add_flow();
+  Flow& flow = flows_[at];
   route(key, flow, dir, s, interface_id);
   schedule(key, flow, second_of(s.ts) + 1);
+}
+
+// Takes the slab position on_segment offered the index (the last free one, else a new one).
+std::uint32_t FlowTable::add_flow() {
+  if (free_flows_.empty()) {
+    flows_.emplace_back();
+    return static_cast<std::uint32_t>(flows_.size() - 1);
+  }
+  const std::uint32_t at = free_flows_.back();
+  free_flows_.pop_back();
+  return at;
+}
+
+void FlowTable::remove_flow(const tcp::FourTuple& key, std::uint32_t at) {
+  index_.erase(key);
+  flows_[at] = Flow{};
+  free_flows_.push_back(at);
 }
 
 void FlowTable::route(const tcp::FourTuple& key, Flow& flow, Dir dir, const Segment& s,
@@ -141,7 +158,7 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
     flow.current->set_successor_start(s.ts, s.frame);
     previous = flow.current->snapshot();
     if (flow.previous) finalize(flow.previous);
-    flow.previous = std::move(flow.current);
+    flow.previous = flow.current;
   } else if (flow.tomb && s.ts <= flow.tomb_until) {
     previous = flow.tomb;
   }
@@ -149,22 +166,35 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
   if (previous) {
     previous->client_role_now = previous->client_dir == client_dir ? Role::client : Role::server;
   }
-  flow.current =
-      std::make_unique<Connection>(++next_id_, ++flow.incarnations, key, client_dir, mid_stream);
+  flow.current = make_connection(key, client_dir, ++flow.incarnations, mid_stream);
   flow.current->set_interface_id(interface_id);
   if (previous) flow.current->set_previous(*previous);
   ++live_;
 }
 
-void FlowTable::finalize(std::unique_ptr<Connection>& c) {
-  if (!c) return;
+// A recycled connection when one is spare (no allocation), else a new one.
+Connection* FlowTable::make_connection(const tcp::FourTuple& key, Dir client_dir,
+                                       std::uint32_t incarnation, bool mid_stream) {
+  ++next_id_;
+  if (spare_.empty()) {
+    return &connections_.emplace_back(next_id_, incarnation, key, client_dir, mid_stream);
+  }
+  Connection* c = spare_.back();
+  spare_.pop_back();
+  c->restart(next_id_, incarnation, key, client_dir, mid_stream);
+  return c;
+}
+
+void FlowTable::finalize(Connection*& c) {
+  if (c == nullptr) return;
   --live_;
-  on_finalize_(std::move(c));
-  c.reset();
+  on_finalize_(*c);
+  spare_.push_back(c);
+  c = nullptr;
 }
 
 // Finalises a settled connection early, keeping its tombstone for reuse detection.
-void FlowTable::retire(Flow& flow, std::unique_ptr<Connection>& c) {
+void FlowTable::retire(Flow& flow, Connection*& c) {
   flow.tomb = c->snapshot();
   flow.tomb_until = c->last_ts() + settings_.msl * 2;
   finalize(c);
@@ -193,7 +223,10 @@ void FlowTable::schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_be
   const std::int64_t at = std::max(second_of(deadline(f)) + 1, not_before_s);
   if (f.scheduled_s >= 0 && f.scheduled_s <= at) return;  // an earlier check is pending
   f.scheduled_s = at;
-  buckets_[at].push_back(key);
+  auto [bucket, fresh] = buckets_.try_emplace(at);
+  if (fresh) bucket->second = std::move(spare_bucket_);
+  bucket->second.push_back(key);
+  next_due_s_ = std::min(next_due_s_, at);
 }
 
 // A closed incarnation is kept 2MSL after its last packet (RFC 9293 §3.4.1: late duplicates and
@@ -220,39 +253,50 @@ void FlowTable::expire_flow(Flow& f, Timestamp now) {
   if (f.tomb && now > f.tomb_until) f.tomb.reset();
 }
 
-void FlowTable::expire(Timestamp now) {
+// Buckets are taken in ascending order and each in the order flows were put in it, so the
+// order of finalisation (and of connection-id reuse in the pool) is deterministic.
+void FlowTable::expire_due(Timestamp now) {
   const std::int64_t now_s = second_of(now);
   while (!buckets_.empty() && buckets_.begin()->first <= now_s) {
     const std::int64_t bucket = buckets_.begin()->first;
     std::vector<tcp::FourTuple> keys = std::move(buckets_.begin()->second);
     buckets_.erase(buckets_.begin());
     for (const tcp::FourTuple& key : keys) {
-      auto it = flows_.find(key);
-      if (it == flows_.end() || it->second.scheduled_s != bucket) continue;  // stale entry
-      Flow& f = it->second;
+      const std::uint32_t* found = index_.find(key);
+      if (found == nullptr) continue;
+      const std::uint32_t at = *found;
+      Flow& f = flows_[at];
+      if (f.scheduled_s != bucket) continue;  // stale entry
       f.scheduled_s = -1;
       expire_flow(f, now);
       if (!f.current && !f.previous && !f.tomb) {
-        flows_.erase(it);
+        remove_flow(key, at);
       } else {
         schedule(key, f, now_s + 1);
       }
     }
+    keys.clear();
+    spare_bucket_ = std::move(keys);
   }
+  next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }
 
 void FlowTable::finish() {
-  std::vector<std::unique_ptr<Connection>> rest;
+  std::vector<Connection*> rest;
   rest.reserve(live_);
-  for (auto& [key, f] : flows_) {
-    if (f.previous) rest.push_back(std::move(f.previous));
-    if (f.current) rest.push_back(std::move(f.current));
+  for (Flow& f : flows_) {
+    if (f.previous) rest.push_back(f.previous);
+    if (f.current) rest.push_back(f.current);
   }
+  index_.clear();
   flows_.clear();
+  free_flows_.clear();
   buckets_.clear();
-  std::sort(rest.begin(), rest.end(),
-            [](const auto& a, const auto& b) { return a->id() < b->id(); });
-  for (auto& c : rest) finalize(c);
+  next_due_s_ = INT64_MAX;
+  std::sort(rest.begin(), rest.end(), [](const Connection* a, const Connection* b) {
+    return a->id() < b->id();
+  });
+  for (Connection*& c : rest) finalize(c);
 }
 
 }  // namespace lastack::flow

@@ -42,7 +42,7 @@ class Run {
       : options_(options),
         report_(report),
         table_(flow::FlowSettings{options.settings.msl, options.idle_timeout},
-               [this](std::unique_ptr<tcp::Connection> c) { finalize(*c); }) {
+               [this](const tcp::Connection& c) { finalize(c); }) {
     ctx_.msl = options.settings.msl;
     ctx_.time_wait = options.settings.time_wait;
   }

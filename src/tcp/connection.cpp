@@ -4,6 +4,7 @@
 #include "lastack/tcp/connection.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace lastack::tcp {
 
@@ -89,6 +90,17 @@ Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTu
   // mid-connection); otherwise the server listens and the client is closed until its SYN.
   ep(Role::client).state = mid_stream ? TcpState::established : TcpState::closed;
   ep(Role::server).state = mid_stream ? TcpState::established : TcpState::listen;
+}
+
+void Connection::restart(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple,
+                         Dir client_dir, bool mid_stream) {
+  std::vector<Fact> storage = std::move(facts_);
+  storage.clear();
+  // Rebuilt in place rather than assigned from a temporary: this runs once per connection and
+  // the object is well over a kilobyte.
+  std::destroy_at(this);
+  std::construct_at(this, id, incarnation, tuple, client_dir, mid_stream);
+  facts_ = std::move(storage);
 }
 
 void Connection::on_segment(const Segment& s, Role from, std::uint32_t extra_tags) {
@@ -351,15 +363,15 @@ void Connection::track_sequence(Endpoint& self, Endpoint& peer, const Segment& s
 // The receiver's next segment after a stale one shows what it did with it: an ACK (dropped, or
 // a challenge ACK), a RST, or data (it went on as if nothing happened).
 void Connection::record_reaction(Role from, const Segment& s) {
-  if (!stale_awaiting_reaction_ || from != stale_receiver_) return;
-  Fact& f = facts_[*stale_awaiting_reaction_];
+  if (stale_awaiting_reaction_ == kNoStale || from != stale_receiver_) return;
+  Fact& f = facts_[stale_awaiting_reaction_];
   if (s.rst())
     f.reaction = Fact::Reaction::rst;
   else if (s.len > 0)
     f.reaction = Fact::Reaction::data;
   else
     f.reaction = Fact::Reaction::ack;
-  stale_awaiting_reaction_.reset();
+  stale_awaiting_reaction_ = kNoStale;
 }
 
 void Connection::track_ip_id(Endpoint& self, const Segment& s) {
@@ -517,7 +529,7 @@ void Connection::note_stale(const Segment& s, Role from) {
   const std::size_t before = facts_.size();
   add_fact(s, from, tags, self.state, peer.state);
   if (facts_.size() > before) {
-    stale_awaiting_reaction_ = before;
+    stale_awaiting_reaction_ = static_cast<std::uint8_t>(before);
     stale_receiver_ = other(from);
   }
 }
@@ -586,7 +598,6 @@ PreviousIncarnation Connection::snapshot() const {
   for (int i = 0; i < 2; ++i) {
     p.space[i] = seq_space_of(ep_[i]);
     p.snd_max[i] = ep_[i].snd_max;
-    p.snd_low[i] = ep_[i].snd_low;
     p.isn[i] = ep_[i].isn;
     p.isn_known[i] = ep_[i].isn_known;
     p.ts_seen[i] = ep_[i].ts_seen;

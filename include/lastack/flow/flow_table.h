@@ -1,17 +1,19 @@
 // The table of four-tuples and their incarnations, with timers on capture time. A connection is
-// finalised (handed to `on_finalize`, then freed) once it is closed and 2MSL has passed, or idle
-// beyond the limit; what is left is finalised by finish(). A four-tuple keeps its previous
+// finalised (handed to `on_finalize`, then recycled) once it is closed and 2MSL has passed, or
+// idle beyond the limit; what is left is finalised by finish(). A four-tuple keeps its previous
 // incarnation alive while a new one runs, so late segments of the old one can be recognised.
+// The per-packet path allocates nothing in the steady state: flows live in a flat index and a
+// slab, finalised connections are reused (with their facts storage) for new ones.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
-#include <vector>
-#include <memory>
 #include <optional>
-#include <unordered_map>
+#include <vector>
 
+#include "lastack/flow/flat_flow_map.h"
 #include "lastack/tcp/connection.h"
 #include "lastack/tcp/four_tuple.h"
 #include "lastack/tcp/segment.h"
@@ -30,15 +32,19 @@ struct FlowSettings {
 
 class FlowTable {
  public:
-  using FinalizeFn = std::function<void(std::unique_ptr<tcp::Connection>)>;
+  // Called once per finalised connection. The table recycles the object once the call returns:
+  // keep nothing that points into it.
+  using FinalizeFn = std::function<void(const tcp::Connection&)>;
 
   FlowTable(FlowSettings settings, FinalizeFn on_finalize);
 
   void on_segment(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                   std::uint32_t interface_id);
-  // Finalises what capture time `now` has retired. Cheap to call per packet: it only looks at
-  // flows whose timer bucket is due.
-  void expire(Timestamp now);
+  // Finalises what capture time `now` has retired. Called per packet, so the common case (no
+  // timer bucket due) is one comparison; otherwise it looks only at the flows that are due.
+  void expire(Timestamp now) {
+    if (second_of(now) >= next_due_s_) expire_due(now);
+  }
   // End of input: finalises everything, in connection-id order.
   void finish();
 
@@ -49,8 +55,8 @@ class FlowTable {
 
  private:
   struct Flow {
-    std::unique_ptr<tcp::Connection> current;
-    std::unique_ptr<tcp::Connection> previous;
+    tcp::Connection* current = nullptr;  // owned by connections_
+    tcp::Connection* previous = nullptr;
     // What is left of the last finalised incarnation until 2MSL after its last packet.
     std::optional<tcp::PreviousIncarnation> tomb;
     Timestamp tomb_until;
@@ -58,29 +64,43 @@ class FlowTable {
     std::int64_t scheduled_s = -1;  // the timer bucket this flow waits in (-1: none)
   };
 
+  static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
+
   void route(const tcp::FourTuple& key, Flow& flow, tcp::Dir dir, const tcp::Segment& s,
              std::uint32_t interface_id);
   void start_incarnation(Flow& flow, const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                          std::uint32_t interface_id);
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
-  void finalize(std::unique_ptr<tcp::Connection>& c);
-  void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
+  tcp::Connection* make_connection(const tcp::FourTuple& key, tcp::Dir client_dir,
+                                   std::uint32_t incarnation, bool mid_stream);
+  void finalize(tcp::Connection*& c);
+  void retire(Flow& flow, tcp::Connection*& c);
   [[nodiscard]] Timestamp deadline(const Flow& f) const;
   void schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s);
+  void expire_due(Timestamp now);
   void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
+  std::uint32_t add_flow();
+  void remove_flow(const tcp::FourTuple& key, std::uint32_t at);
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
-  std::unordered_map<tcp::FourTuple, Flow, tcp::FourTupleHash> flows_;
+  FlatFlowMap index_;                    // four-tuple → position in flows_
+  std::vector<Flow> flows_;              // a slab: positions are reused through free_flows_
+  std::vector<std::uint32_t> free_flows_;
+  std::deque<tcp::Connection> connections_;  // every connection object made (stable addresses)
+  std::vector<tcp::Connection*> spare_;      // finalised ones, ready for reuse
   // Timer buckets by second of capture time: each flow sits in the bucket of its earliest
-  // deadline, so expiry costs only what is due (not a scan of the table).
+  // deadline, so expiry costs only what is due (not a scan of the table). A map node per second
+  // of capture is cheap; what matters is that expire() does not touch the map until the
+  // earliest bucket (next_due_s_) is due, and that bucket vectors are reused.
   std::map<std::int64_t, std::vector<tcp::FourTuple>> buckets_;
+  std::int64_t next_due_s_ = INT64_MAX;
+  std::vector<tcp::FourTuple> spare_bucket_;
   std::uint64_t next_id_ = 0;
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
-
 };
 
 }  // namespace lastack::flow

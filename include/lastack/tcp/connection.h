@@ -19,26 +19,25 @@ namespace lastack::tcp {
 // findings): taken when the new one starts.
 struct PreviousIncarnation {
   std::uint64_t connection_id = 0;
-  Role client_role_now = Role::client;  // the previous client's role in the new incarnation
-  bool closed = false;
-  bool reset = false;
   Timestamp end;  // final ACK of the TIME_WAIT holder, or the RST
   FrameRef end_frame;
   Timestamp last_ts;
+  std::array<SeqNum, 2> snd_max{};  // per previous role
+  std::array<SeqNum, 2> isn{};
+  std::array<std::uint32_t, 2> ts_last{};
+  std::array<SeqSpace, 2> space{};
+  std::uint32_t incarnation = 0;
+  Role client_role_now = Role::client;  // the previous client's role in the new incarnation
+  Dir client_dir = Dir::a_to_b;
+  bool closed = false;
+  bool reset = false;
   bool time_wait_client = false;  // who held TIME_WAIT (in the previous roles)
   bool time_wait_server = false;
   bool client_fin_first = false;  // the previous client was the (first) active closer
   TcpState client_state = TcpState::closed;
   TcpState server_state = TcpState::closed;
-  std::array<SeqNum, 2> snd_max{};  // per previous role
-  std::array<SeqNum, 2> snd_low{};
-  std::array<SeqNum, 2> isn{};
   std::array<bool, 2> isn_known{};
   std::array<bool, 2> ts_seen{};
-  std::array<std::uint32_t, 2> ts_last{};
-  std::array<SeqSpace, 2> space{};
-  std::uint32_t incarnation = 0;
-  Dir client_dir = Dir::a_to_b;
 
   // Does a segment (sent by `from_prev`, a role of the previous incarnation) belong to it?
   [[nodiscard]] bool fits(const Segment& s, Role from_prev) const;
@@ -50,6 +49,14 @@ class Connection {
 
   Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
              bool mid_stream);
+
+  // Makes this object the connection the constructor would make, keeping only the facts
+  // vector's capacity: the flow table recycles finalised connections, so that tracking a new
+  // one allocates nothing.
+  void restart(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
+               bool mid_stream);
+  // Bytes of facts storage this object holds (for the flow table's memory accounting).
+  [[nodiscard]] std::size_t facts_capacity_bytes() const { return facts_.capacity() * sizeof(Fact); }
 
   // Role of the sender of a packet travelling in `dir`.
   [[nodiscard]] Role role_of(Dir dir) const {
@@ -127,33 +134,37 @@ class Connection {
   void add_fact(const Segment& s, Role from, std::uint32_t tags, TcpState self_before,
                 TcpState peer_before);
 
+  // Members are ordered by size to keep padding out of every tracked connection.
   std::array<Endpoint, 2> ep_{};
   std::vector<Fact> facts_;
-  std::uint32_t facts_dropped_ = 0;
   std::uint64_t id_;
-  std::uint32_t incarnation_;
-  std::uint32_t interface_id_ = 0;
-  FourTuple tuple_;
-  Dir client_dir_;
-  bool mid_stream_;
-  bool handshake_seen_ = false;
   Timestamp handshake_ack_ts_;
-  bool reset_ = false;
   Moment reset_at_;
   Timestamp first_ts_;
   Timestamp last_ts_;
   FrameRef first_frame_;
   FrameRef last_frame_;
-  bool started_ = false;
-  std::array<char, 32> history_{};
-  std::uint8_t history_len_ = 0;
-  std::array<std::uint32_t, 2> history_letters_{};  // letters already recorded per role
   std::optional<PreviousIncarnation> previous_;
-  // A stale segment whose receiver has not answered yet: index into facts_ and the receiver.
-  std::optional<std::size_t> stale_awaiting_reaction_;
-  Role stale_receiver_ = Role::client;
   std::optional<Timestamp> successor_start_;
   FrameRef successor_frame_;
+  std::uint32_t facts_dropped_ = 0;
+  std::uint32_t incarnation_;
+  std::uint32_t interface_id_ = 0;
+  std::array<std::uint32_t, 2> history_letters_{};  // letters already recorded per role
+  std::array<char, 32> history_{};
+  FourTuple tuple_;
+  std::uint8_t history_len_ = 0;
+  Dir client_dir_;
+  bool mid_stream_;
+  bool handshake_seen_ = false;
+  bool reset_ = false;
+  bool started_ = false;
+  // A stale segment whose receiver has not answered yet: index into facts_ (kNoStale: none;
+  // facts_ never holds more than kMaxFacts) and the receiver.
+  static constexpr std::uint8_t kNoStale = UINT8_MAX;
+  static_assert(kMaxFacts < kNoStale);
+  std::uint8_t stale_awaiting_reaction_ = kNoStale;
+  Role stale_receiver_ = Role::client;
 };
 
 }  // namespace lastack::tcp

@@ -29,16 +29,19 @@ struct EndpointCounters {
   std::uint32_t duplicates = 0;
 };
 
+// Fields are grouped by size (flags and small numbers first) so that the two endpoints of every
+// tracked connection carry little padding, and what every segment touches comes before the
+// moments, so that it spans few cache lines.
 struct Endpoint {
   TcpState state = TcpState::closed;
 
   // Sequence space this endpoint sent (serial arithmetic throughout).
   bool isn_known = false;
-  SeqNum isn;
   bool sent_any = false;
+  bool ack_any = false;
+  SeqNum isn;
   SeqNum snd_low;  // lowest sequence number seen (ISN when known)
   SeqNum snd_max;  // highest end of sequence space seen
-  bool ack_any = false;
   SeqNum ack_max;                 // highest ack sent
   std::uint32_t window_max = 0;   // largest advertised receive window, scaled, in bytes
   std::uint32_t last_window = 0;  // last advertised receive window, scaled
@@ -46,37 +49,26 @@ struct Endpoint {
 
   // Its FIN: fin_seq is the sequence number the FIN occupies (seq + payload length).
   bool fin_sent = false;
+  std::uint16_t first_fin_ip_id = 0;
   SeqNum fin_seq;
   std::uint32_t fin_transmissions = 0;  // duplicates excluded
-  std::uint16_t first_fin_ip_id = 0;
-  Moment first_fin;
-  Moment fin_acked;            // the peer's first ACK covering fin_seq + 1
-  Moment acked_peer_fin;       // this endpoint's first ACK covering the peer's fin_seq + 1
-  Moment time_wait_entered;    // first entry into TIME_WAIT (its final ACK, or its FIN acked
-                               // in CLOSING)
-  Moment time_wait_restarted;  // last final ACK: RFC 9293 §3.10.7.4 restarts the 2MSL timer
-  Moment first_rst;
-  Moment first_syn;
 
   // RFC 7323 timestamps.
   bool ts_seen = false;
-  std::uint32_t ts_first = 0;
-  std::uint32_t ts_last = 0;
-
-  std::uint64_t bytes_after_peer_fin = 0;  // new payload sent after the peer's FIN
-  Moment first_data_after_peer_fin;
-  Moment last_new_data;
-
   // IPv4 identification: Linux numbers a connected socket's packets sequentially from a random
   // start, so an id far from this run but inside an older incarnation's run marks a copy.
-  std::uint16_t ip_id_first = 0;
-  std::uint16_t ip_id_last = 0;
   bool ip_id_sequential = true;
-
   bool gap_seen = false;      // a segment started beyond snd_max: something was not captured
   bool acked_unseen = false;  // the peer acknowledged more than we saw this endpoint send
-  Timestamp last_ts;
+  std::uint32_t ts_first = 0;
+  std::uint32_t ts_last = 0;
+  std::uint16_t ip_id_first = 0;
+  std::uint16_t ip_id_last = 0;
   std::uint8_t first_ttl = 0;
+  std::uint8_t recent_next = 0;   // ring position in `recent` (below)
+  std::uint8_t recent_count = 0;
+
+  Timestamp last_ts;
   EndpointCounters counters;
 
   // Signatures of the last few segments, to tell a duplicate capture from a retransmission.
@@ -90,8 +82,20 @@ struct Endpoint {
     std::uint8_t flags = 0;
   };
   std::array<Signature, 4> recent{};
-  std::uint8_t recent_next = 0;
-  std::uint8_t recent_count = 0;
+
+  // Moments: written once or on events, so kept after what every segment touches.
+  Moment first_fin;
+  Moment fin_acked;            // the peer's first ACK covering fin_seq + 1
+  Moment acked_peer_fin;       // this endpoint's first ACK covering the peer's fin_seq + 1
+  Moment time_wait_entered;    // first entry into TIME_WAIT (its final ACK, or its FIN acked
+                               // in CLOSING)
+  Moment time_wait_restarted;  // last final ACK: RFC 9293 §3.10.7.4 restarts the 2MSL timer
+  Moment first_rst;
+  Moment first_syn;
+
+  std::uint64_t bytes_after_peer_fin = 0;  // new payload sent after the peer's FIN
+  Moment first_data_after_peer_fin;
+  Moment last_new_data;
 };
 
 // The sequence space one side used, as far as the capture shows: enough to tell whether a

@@ -1,0 +1,120 @@
+// The flow table's flat index: insert, find, erase (backward shift), growth, and churn checked
+// against std::unordered_map as a model.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <unordered_map>
+
+#include "lastack/flow/flat_flow_map.h"
+
+using lastack::IpAddress;
+using lastack::flow::FlatFlowMap;
+using lastack::tcp::FourTuple;
+using lastack::tcp::FourTupleHash;
+
+namespace {
+
+// Distinct four-tuples: client 10.x.y.z:port → 192.0.2.1:80, from a number.
+FourTuple tuple_of(std::uint32_t n) {
+  const std::uint8_t client[4] = {10, static_cast<std::uint8_t>(n >> 16),
+                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  const std::uint8_t server[4] = {192, 0, 2, 1};
+  FourTuple t;
+  t.a_ip = IpAddress::v4(client);
+  t.b_ip = IpAddress::v4(server);
+  t.a_port = static_cast<std::uint16_t>(1024 + (n % 50'000));
+  t.b_port = 80;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("flat map: insert, find, insert of a present key, erase", "[flow][flat_map]") {
+  FlatFlowMap m;
+  CHECK(m.find(tuple_of(1)) == nullptr);
+  CHECK(m.try_emplace(tuple_of(1), 7) == std::pair<std::uint32_t, bool>{7, true});
+  CHECK(m.try_emplace(tuple_of(2), 8) == std::pair<std::uint32_t, bool>{8, true});
+  // Present: the stored value wins, nothing is inserted.
+  CHECK(m.try_emplace(tuple_of(1), 99) == std::pair<std::uint32_t, bool>{7, false});
+  CHECK(m.size() == 2);
+  REQUIRE(m.find(tuple_of(2)) != nullptr);
+  CHECK(*m.find(tuple_of(2)) == 8);
+  CHECK(m.erase(tuple_of(1)));
+  CHECK_FALSE(m.erase(tuple_of(1)));
+  CHECK(m.find(tuple_of(1)) == nullptr);
+  CHECK(*m.find(tuple_of(2)) == 8);
+  CHECK(m.size() == 1);
+  m.clear();
+  CHECK(m.size() == 0);
+  CHECK(m.find(tuple_of(2)) == nullptr);
+}
+
+TEST_CASE("flat map: grows past 70 % load and keeps every key", "[flow][flat_map]") {
+  FlatFlowMap m;
+  const std::size_t initial = m.capacity();
+  constexpr std::uint32_t kKeys = 100'000;
+  for (std::uint32_t i = 0; i < kKeys; ++i) REQUIRE(m.try_emplace(tuple_of(i), i).second);
+  CHECK(m.size() == kKeys);
+  CHECK(m.capacity() > initial);
+  CHECK((m.capacity() & (m.capacity() - 1)) == 0);  // a power of two
+  CHECK(m.size() * 10 <= m.capacity() * 7);
+  std::uint32_t found = 0;
+  for (std::uint32_t i = 0; i < kKeys; ++i) {
+    const std::uint32_t* v = m.find(tuple_of(i));
+    if (v != nullptr && *v == i) ++found;
+  }
+  CHECK(found == kKeys);
+  std::size_t visited = 0;
+  m.for_each([&](const FourTuple& k, std::uint32_t v) {
+    visited += (k == tuple_of(v)) ? 1 : 0;
+  });
+  CHECK(visited == kKeys);
+}
+
+TEST_CASE("flat map: erase in the middle of a collision run keeps the rest reachable",
+          "[flow][flat_map]") {
+  // Keys whose hashes share a home slot in a small table form one run; erasing from its head or
+  // middle must shift the others back (a hole would cut the run and hide them).
+  FlatFlowMap m;
+  const std::size_t mask = m.capacity() - 1;
+  std::vector<FourTuple> same_home;
+  for (std::uint32_t n = 0; same_home.size() < 5; ++n) {
+    if ((FourTupleHash{}(tuple_of(n)) & mask) == 3) same_home.push_back(tuple_of(n));
+  }
+  for (std::uint32_t i = 0; i < same_home.size(); ++i) m.try_emplace(same_home[i], i);
+  REQUIRE(m.capacity() == mask + 1);  // no growth: the run is intact
+  CHECK(m.erase(same_home[0]));
+  CHECK(m.erase(same_home[2]));
+  for (std::uint32_t i : {1U, 3U, 4U}) {
+    REQUIRE(m.find(same_home[i]) != nullptr);
+    CHECK(*m.find(same_home[i]) == i);
+  }
+  CHECK(m.find(same_home[0]) == nullptr);
+  CHECK(m.find(same_home[2]) == nullptr);
+}
+
+TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[flow][flat_map]") {
+  FlatFlowMap m;
+  std::unordered_map<FourTuple, std::uint32_t, FourTupleHash> model;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<std::uint32_t> pick(0, 4'000);  // few keys: constant collisions
+  for (std::uint32_t step = 0; step < 200'000; ++step) {
+    const FourTuple k = tuple_of(pick(rng));
+    if (rng() % 2 == 0) {
+      const auto [v, inserted] = m.try_emplace(k, step);
+      const auto [it, model_inserted] = model.try_emplace(k, step);
+      REQUIRE(inserted == model_inserted);
+      REQUIRE(v == it->second);
+    } else {
+      REQUIRE(m.erase(k) == (model.erase(k) == 1));
+    }
+  }
+  REQUIRE(m.size() == model.size());
+  for (const auto& [k, v] : model) {
+    const std::uint32_t* got = m.find(k);
+    REQUIRE(got != nullptr);
+    CHECK(*got == v);
+  }
+  // Capacity follows the live size, not the number of operations (no tombstones pile up).
+  CHECK(m.capacity() <= 8192);
+}
