@@ -3,6 +3,7 @@
 #
 #   bench/compare.sh [--packets N] [--runs 3] [--build DIR] [--seed S] [--pcapng]
 #                    [--dir /tmp/lastack-bench] [--timeout SECONDS] [--skip tshark,tcptrace]
+#                    [--plain-check]
 #
 # Builds DIR (Release, -DLASTACK_BUILD_BENCH=ON, -j2) when its binaries are missing, generates
 # the capture and its ground truth in --dir when missing, then runs every tool --runs times
@@ -12,7 +13,9 @@
 #   tshark    tshark -r CAPTURE -Y tcp.analysis.flags -T fields -e frame.number
 #   tcptrace  tcptrace -l CAPTURE
 # and prints time, packets/s and peak RSS per tool, lastack's ratios, and the ground-truth check
-# of lastack's report. Captures never go into the repository.
+# of lastack's report. With --plain-check it also analyses a zstd copy of the capture (the
+# decompressing path instead of plain reads) and checks both reports are identical apart from
+# their inputs[] entries. Captures never go into the repository.
 set -euo pipefail
 
 packets=1000000
@@ -23,6 +26,7 @@ dir=/tmp/lastack-bench
 limit=3600
 skip=""
 fmt=pcap
+plain_check=0
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 while [[ $# -gt 0 ]]; do
@@ -35,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --timeout) limit=$2; shift 2 ;;
     --skip) skip=$2; shift 2 ;;
     --pcapng) fmt=pcapng; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --plain-check) plain_check=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -129,4 +134,27 @@ if [[ -n ${T[lastack]:-} ]]; then
   done
   echo
   "$build/bench/lastack-bench-check" --truth "$truth" --report "$dir/lastack-report.json" || true
+fi
+
+# --- fast path vs plain path -------------------------------------------------------------------
+if [[ $plain_check == 1 && -s $dir/lastack-report.json ]]; then
+  echo
+  [[ -s $cap.zst ]] || zstd -q -1 -T2 -f "$cap" -o "$cap.zst"
+  set +e
+  "$build/lastack" analyze "$cap.zst" --json "$dir/report-zst.json" --quiet
+  status=$?
+  set -e
+  if [[ $status -gt 1 ]]; then
+    echo "plain path: lastack exit $status" >&2
+  else
+    python3 - "$dir/lastack-report.json" "$dir/report-zst.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for r in (a, b):
+    r.pop("inputs", None)
+print("fast path (plain file) and plain path (zstd stream): reports",
+      "IDENTICAL apart from inputs[]" if a == b else "DIFFER")
+sys.exit(0 if a == b else 1)
+PY
+  fi
 fi

@@ -93,7 +93,10 @@ std::string fixed(double v, int decimals) {
 
 std::string offset_text(const std::optional<Timestamp>& ts, const f::TimeWaitPressure& tw) {
   if (!ts || !tw.capture_start) return "?";
-  return "+" + fixed((*ts - *tw.capture_start).seconds(), 3) + " s";
+  std::string text = "+";  // appended, not "+" + ...: GCC 12 -O3 warns falsely on that
+  text += fixed((*ts - *tw.capture_start).seconds(), 3);
+  text += " s";
+  return text;
 }
 
 // One line per client -> server pair and per holder that a time_wait_pressure finding names.
