@@ -25,7 +25,25 @@ struct IpAddress {
     std::memcpy(a.bytes.data(), p, 16);
     return a;
   }
-  auto operator<=>(const IpAddress&) const = default;
+  // The defaulted comparisons (version, then bytes lexicographically), written as two 64-bit
+  // word compares: every packet's four-tuple is canonicalised with them, and the defaulted
+  // array comparison is a memcmp call.
+  bool operator==(const IpAddress& o) const {
+    return version == o.version && word(0) == o.word(0) && word(1) == o.word(1);
+  }
+  std::strong_ordering operator<=>(const IpAddress& o) const {
+    if (version != o.version) return version <=> o.version;
+    if (word(0) != o.word(0)) return word(0) <=> o.word(0);
+    return word(1) <=> o.word(1);
+  }
+
+ private:
+  // Bytes 8i..8i+7 as a big-endian number, so numeric order is lexicographic byte order.
+  [[nodiscard]] std::uint64_t word(int i) const {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes.data() + 8 * i, 8);
+    return __builtin_bswap64(w);
+  }
 };
 
 // "10.0.0.1" or RFC 5952 canonical IPv6 ("2001:db8::1").

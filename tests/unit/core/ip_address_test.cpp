@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <compare>
+#include <cstdint>
+
 #include "lastack/core/ip_address.h"
 
 TEST_CASE("IP addresses print canonically and as endpoints", "[core][ip]") {
@@ -21,4 +25,30 @@ TEST_CASE("IP addresses order IPv4 before IPv6", "[core][ip]") {
   REQUIRE(lastack::parse_ip("255.255.255.255", v4));
   REQUIRE(lastack::parse_ip("::1", v6));
   CHECK(v4 < v6);
+}
+
+TEST_CASE("IpAddress order is version, then bytes lexicographically", "[core][ip]") {
+  // The word-wise comparison must order exactly as the plain byte-wise one.
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next_byte = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<std::uint8_t>(state & 3);  // few values: many ties and near-ties
+  };
+  auto random_address = [&] {
+    lastack::IpAddress a;
+    a.version = (next_byte() & 1) ? 4 : 6;
+    for (auto& b : a.bytes) b = next_byte();
+    return a;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const lastack::IpAddress x = random_address();
+    const lastack::IpAddress y = random_address();
+    const auto expected =
+        x.version != y.version ? x.version <=> y.version
+                               : std::lexicographical_compare_three_way(
+                                     x.bytes.begin(), x.bytes.end(), y.bytes.begin(),
+                                     y.bytes.end());
+    REQUIRE((x <=> y) == expected);
+    REQUIRE((x == y) == (expected == 0));
+  }
 }
