@@ -41,9 +41,78 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
-  Flow& flow = flows_[key];
-  route(key, flow, dir, s, interface_id);
-  schedule(key, flow, second_of(s.ts) + 1);
+  tcp::FourTuple flow_key = key;
+  Flow& flow = flow_of(key, dir, s, interface_id, flow_key);
+  route(flow_key, flow, dir, s, interface_id);
+  schedule(flow_key, flow, second_of(s.ts) + 1);
+}
+
+namespace {
+
+std::uint64_t interface_bit(std::uint32_t interface_id) {
+  return std::uint64_t{1} << std::min<std::uint32_t>(interface_id, 63);
+}
+
+tcp::FourTuple split_key(tcp::FourTuple key, std::uint32_t interface_id) {
+  key.scope |= (std::min<std::uint32_t>(interface_id, 63) + 1)
+               << tcp::FourTuple::kScopeInterfaceShift;
+  return key;
+}
+
+}  // namespace
+
+// Capture interfaces (README: Inputs). The key has the VLAN but not the pcapng interface: one
+// capture often holds the same packets twice, from two interfaces (both sides of a bridge or a
+// router, `any` next to eth0), and those copies are one connection (Connection drops the exact
+// copies as duplicates). Yet two hosts behind different interfaces may use the same private
+// addresses and ports, and that is two connections. The first interface that carries a key owns
+// its flow; the first segment of the key from any other interface decides, once, which case it
+// is: if it fits what the flow holds (its live or previous incarnation's sequence spaces, SYN by
+// ISN, or the tombstone's) it is the same traffic seen again and the interface joins the flow;
+// otherwise that interface's traffic on this key gets a flow of its own, keyed with the
+// interface in the scope. With random ISNs (RFC 9293 §3.4.1) unrelated traffic fits by chance
+// with a probability of about window / 2^32 per side. Per packet this is the one lookup it was;
+// two for a split interface's packets, and for new keys once anything was split.
+FlowTable::Flow& FlowTable::flow_of(const tcp::FourTuple& key, Dir dir, const Segment& s,
+                                    std::uint32_t interface_id, tcp::FourTuple& flow_key) {
+  const std::uint64_t bit = interface_bit(interface_id);
+  flow_key = key;
+  if (any_split_ && !flows_.contains(key)) {
+    // A split interface keeps its flow when the owner's has expired.
+    const tcp::FourTuple own = split_key(key, interface_id);
+    auto split = flows_.find(own);
+    if (split != flows_.end()) {
+      flow_key = own;
+      return split->second;
+    }
+  }
+  auto [it, fresh] = flows_.try_emplace(key);
+  Flow& owner = it->second;
+  if (fresh) {
+    owner.joined_ifaces = bit;
+    return owner;
+  }
+  if ((owner.joined_ifaces & bit) != 0) return owner;
+  if ((owner.split_ifaces & bit) == 0) {
+    if (carries(owner, dir, s)) {
+      owner.joined_ifaces |= bit;
+      return owner;
+    }
+    owner.split_ifaces |= bit;
+    any_split_ = true;
+  }
+  flow_key = split_key(key, interface_id);
+  return flows_[flow_key];
+}
+
+bool FlowTable::carries(const Flow& f, Dir dir, const Segment& s) const {
+  if (f.current && f.current->fits(s, f.current->role_of(dir))) return true;
+  if (f.previous && f.previous->fits(s, f.previous->role_of(dir))) return true;
+  if (f.tomb) {
+    const Role from = dir == f.tomb->client_dir ? Role::client : Role::server;
+    if (f.tomb->fits(s, from)) return true;
+  }
+  return false;
 }
 
 void FlowTable::route(const tcp::FourTuple& key, Flow& flow, Dir dir, const Segment& s,
