@@ -1,6 +1,9 @@
-// Where traffic was seen (issue #4), through the real pipeline: VLANs and pcapng interfaces.
-// The same four-tuple on two VLANs is two connections; on two interfaces it is one connection
-// when it is the same traffic seen twice, two when it is different traffic.
+// Where traffic was seen and how much of it was kept (issue #4), through the real pipeline:
+// (1) VLANs and pcapng interfaces: the same four-tuple on two VLANs is two connections; on two
+//     interfaces it is one connection when it is the same traffic seen twice, two when it is
+//     different traffic;
+// (2) snaplen cuts: a verdict that rests on TCP options the capture did not keep is reported
+//     with lower confidence and `snaplen_cut: true`, and only then.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -101,6 +104,20 @@ std::vector<std::string> finding_names(const json& report) {
                   f["confidence"].get<std::string>());
   }
   return out;
+}
+
+const json& finding_of(const json& report, const std::string& kind) {
+  INFO(report["findings"].dump());
+  std::size_t n = 0;
+  const json* found = nullptr;
+  for (const json& f : report["findings"]) {
+    if (f["kind"] == kind) {
+      ++n;
+      found = &f;
+    }
+  }
+  REQUIRE(n == 1);
+  return *found;
 }
 
 void check_clean(const json& c) {
@@ -280,5 +297,182 @@ TEST_CASE("different traffic with the same four-tuple on two interfaces is two c
     CHECK(c["packets_c2s"] == 6);
     CHECK(c["packets_s2c"] == 4);
     CHECK(c["history"] == "ShADdFaf");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) Snaplen cuts.
+
+namespace {
+
+// Timestamps on (RFC 7323). Incarnation 1 closes cleanly, client first; the client reopens the
+// four-tuple 1 s later with an ISN *below* the old sequence space but a newer TSval, so RFC 6191
+// accepts it by timestamp only (tuple_reuse/rfc6191_safe). Then a byte copy of an old data
+// segment arrives exactly at the server's RCV.NXT with an acceptable ack: only its old TSval
+// lets PAWS drop it (stale_segment/stale_data, warning; critical without PAWS). Both verdicts
+// rest on timestamps. The new connection's IP ids start far from the old ones, so the copy is
+// recognised as old without timestamps too.
+struct PawsScenario {
+  std::vector<SynthPacket> packets;
+  std::uint64_t final_ack = 0, syn = 0, copy = 0;
+};
+
+PawsScenario paws_scenario() {
+  constexpr std::uint32_t ci = 1'000'000;
+  constexpr std::uint32_t si = 5'000'000;
+  HostSpec client = host("192.0.2.50", 40500, ci, 100);
+  HostSpec server = host("198.51.100.60", 8080, si, 200);
+  client.timestamps = server.timestamps = true;
+  client.ts_start = 100'000;
+  server.ts_start = 7'100'000;
+  Conversation n1(client, server, kT0);
+  n1.syn(Side::client);
+  n1.syn_ack();
+  n1.ack(Side::client);
+  n1.data(Side::client, 1000);
+  n1.data(Side::server, 1000);
+  n1.ack(Side::client);
+  const std::uint64_t old = n1.data(Side::client, 1000);  // seq ci+1001, ack si+1001
+  n1.ack(Side::server);
+  n1.fin(Side::client);
+  n1.ack(Side::server);
+  n1.fin(Side::server);
+  const std::uint64_t final_ack = n1.ack(Side::client);
+
+  const Timestamp start2 = n1.now() + Duration::from_s(1);
+  const auto ms_since_t0 = static_cast<std::uint32_t>((start2 - kT0).ns / 1'000'000);
+  HostSpec client2 = host("192.0.2.50", 40500, ci + 400, 30'000);
+  HostSpec server2 = host("198.51.100.60", 8080, si + 700, 40'000);
+  client2.timestamps = server2.timestamps = true;
+  client2.ts_start = client.ts_start + ms_since_t0;  // the hosts' TSval clocks go on
+  server2.ts_start = server.ts_start + ms_since_t0;
+  Conversation n2(client2, server2, start2);
+  n2.syn(Side::client);
+  n2.syn_ack();
+  n2.ack(Side::client);
+  n2.data(Side::client, 600);  // the server's RCV.NXT becomes ci+1001
+  n2.data(Side::server, 300);  // its SND.NXT becomes si+1001
+  n2.ack(Side::client);
+  const std::size_t before_copy = n2.packets().size();
+  SynthPacket copy = n1.packets().at(old - 1);
+  copy.ts = n2.now() + Duration::from_ms(3);
+  n2.at(copy.ts + Duration{100 * 1000});
+  n2.ack(Side::server);  // PAWS dropped it: a duplicate ACK, nothing new acknowledged
+  n2.data(Side::client, 1000);
+  n2.ack(Side::server);
+  n2.fin(Side::client);
+  n2.ack(Side::server);
+  n2.fin(Side::server);
+  n2.ack(Side::client);
+
+  PawsScenario s;
+  s.packets = n1.packets();
+  s.final_ack = final_ack;
+  s.syn = s.packets.size() + 1;
+  s.packets.insert(s.packets.end(), n2.packets().begin(),
+                   n2.packets().begin() + static_cast<std::ptrdiff_t>(before_copy));
+  s.packets.push_back(copy);
+  s.copy = s.packets.size();
+  s.packets.insert(s.packets.end(), n2.packets().begin() + static_cast<std::ptrdiff_t>(before_copy),
+                   n2.packets().end());
+  return s;
+}
+
+std::vector<std::uint64_t> frames(const json& f) {
+  std::vector<std::uint64_t> out;
+  for (const json& n : f["frames"]) out.push_back(n.get<std::uint64_t>());
+  return out;
+}
+
+bool has_evidence(const json& f, const char* key) {
+  return f["evidence"].contains(key);
+}
+
+}  // namespace
+
+TEST_CASE("snaplen: verdicts resting on cut timestamps lose confidence", "[inputs][snaplen]") {
+  const PawsScenario s = paws_scenario();
+
+  SECTION("full snaplen: both verdicts confirmed, by timestamps") {
+    const json report = analyze_pcap("paws-full.pcap", s.packets);
+    REQUIRE(report["findings"].size() == 2);
+    const json& reuse = finding_of(report, "tuple_reuse");
+    CHECK(reuse["cause"] == "rfc6191_safe");
+    CHECK(reuse["confidence"] == "confirmed");
+    CHECK(frames(reuse) == std::vector<std::uint64_t>{s.final_ack, s.syn});
+    CHECK_FALSE(has_evidence(reuse, "snaplen_cut"));
+    const json& stale = finding_of(report, "stale_segment");
+    CHECK(stale["cause"] == "stale_data");
+    CHECK(stale["severity"] == "warning");
+    CHECK(stale["confidence"] == "confirmed");
+    CHECK(stale["evidence"]["paws_reject"] == true);
+    CHECK(stale["evidence"]["in_window"] == true);
+    CHECK(frames(stale) == std::vector<std::uint64_t>{s.copy});
+    CHECK_FALSE(has_evidence(stale, "snaplen_cut"));
+  }
+
+  SECTION("snaplen 54: no TCP options at all, both verdicts are probable") {
+    // 14 Ethernet + 20 IPv4 + 20 TCP: flags, seq and ack are all there, the options are not.
+    const json report = analyze_pcap("paws-54.pcap", s.packets, 54);
+    CHECK(report["summary"]["malformed"].empty());
+    REQUIRE(report["connections"].size() == 2);
+    REQUIRE(report["findings"].size() == 2);
+    // Without the TSvals RFC 6191 cannot accept the reuse: unsafe, as far as the capture shows.
+    const json& reuse = finding_of(report, "tuple_reuse");
+    CHECK(reuse["cause"] == "unsafe");
+    CHECK(reuse["confidence"] == "probable");
+    CHECK(reuse["evidence"]["snaplen_cut"] == true);
+    CHECK(frames(reuse) == std::vector<std::uint64_t>{s.final_ack, s.syn});
+    // Without its TSval nothing shows PAWS dropping the copy: it would be taken as data.
+    const json& stale = finding_of(report, "stale_segment");
+    CHECK(stale["severity"] == "critical");
+    CHECK(stale["confidence"] == "probable");
+    CHECK(stale["evidence"]["paws_reject"] == false);
+    CHECK(stale["evidence"]["snaplen_cut"] == true);
+    CHECK(frames(stale) == std::vector<std::uint64_t>{s.copy});
+  }
+
+  SECTION("snaplen 68: only the SYNs lost their timestamps") {
+    // 14 option bytes: a data segment's timestamps (12 bytes with padding) are kept, a SYN's
+    // (after MSS, window scale and SACK-permitted) are not. RFC 6191 judges the SYN's TSval:
+    // probable. PAWS judged the copy by its own TSval and the client's later ones: still
+    // confirmed.
+    const json report = analyze_pcap("paws-68.pcap", s.packets, 68);
+    REQUIRE(report["findings"].size() == 2);
+    const json& reuse = finding_of(report, "tuple_reuse");
+    CHECK(reuse["cause"] == "rfc6191_safe");
+    CHECK(reuse["confidence"] == "probable");
+    CHECK(reuse["evidence"]["snaplen_cut"] == true);
+    const json& stale = finding_of(report, "stale_segment");
+    CHECK(stale["severity"] == "warning");
+    CHECK(stale["confidence"] == "confirmed");
+    CHECK(stale["evidence"]["paws_reject"] == true);
+    CHECK_FALSE(has_evidence(stale, "snaplen_cut"));
+  }
+}
+
+TEST_CASE("snaplen: verdicts that need no option keep their confidence", "[inputs][snaplen]") {
+  // A reuse judged by sequence numbers alone (the new ISN is beyond the old space) does not
+  // depend on the timestamps the snaplen cut, and a clean close never needed them.
+  HostSpec client = host("192.0.2.70", 40600, 1'000'000, 100);
+  HostSpec server = host("198.51.100.80", 8080, 5'000'000, 200);
+  client.timestamps = server.timestamps = true;
+  Conversation n1(client, server, kT0);
+  clean_connection(n1);
+  HostSpec client2 = host("192.0.2.70", 40600, 50'000'000, 3000);
+  HostSpec server2 = host("198.51.100.80", 8080, 70'000'000, 4000);
+  client2.timestamps = server2.timestamps = true;
+  Conversation n2(client2, server2, n1.now() + Duration::from_s(1));
+  clean_connection(n2);
+  for (std::uint32_t snaplen : {54U, 262144U}) {
+    DYNAMIC_SECTION("snaplen " << snaplen) {
+      const json report = analyze_pcap("seq-reuse-" + std::to_string(snaplen) + ".pcap",
+                                       concat(n1.packets(), n2.packets()), snaplen);
+      CHECK(finding_names(report) ==
+            std::vector<std::string>{"tuple_reuse/rfc6191_safe confirmed"});
+      CHECK_FALSE(has_evidence(report["findings"][0], "snaplen_cut"));
+      REQUIRE(report["connections"].size() == 2);
+      for (const json& c : report["connections"]) CHECK(c["close_kind"] == "fin");
+    }
   }
 }

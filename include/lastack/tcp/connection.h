@@ -36,6 +36,7 @@ struct PreviousIncarnation {
   std::array<bool, 2> isn_known{};
   std::array<bool, 2> ts_seen{};
   std::array<std::uint32_t, 2> ts_last{};
+  std::array<bool, 2> ts_cut{};  // Endpoint::ts_cut: ts_last may be below the real last TSval
   std::array<SeqSpace, 2> space{};
   std::uint32_t incarnation = 0;
   Dir client_dir = Dir::a_to_b;

@@ -62,6 +62,13 @@ struct Endpoint {
   bool ts_seen = false;
   std::uint32_t ts_first = 0;
   std::uint32_t ts_last = 0;
+  // Options the snaplen cut (README: Inputs): a segment of this side lost its options before a
+  // timestamp could be read (so ts_first/ts_last may not be its real ones); one of its SYNs did
+  // (its TSval, which RFC 6191 judges, is unknown); its SYN's options were cut before a window
+  // scale option could be read (whether RFC 7323 window scaling is on is unknown).
+  bool ts_cut = false;
+  bool syn_ts_cut = false;
+  bool syn_wscale_cut = false;
 
   std::uint64_t bytes_after_peer_fin = 0;  // new payload sent after the peer's FIN
   Moment first_data_after_peer_fin;
