@@ -18,6 +18,11 @@ findings::Finding make_finding(const Subject& s, std::string kind, std::string c
   return f;
 }
 
+void mark_snaplen_cut(findings::Finding& f) {
+  f.confidence = findings::Confidence::probable;
+  f.evidence.emplace_back("snaplen_cut", true);
+}
+
 const std::vector<DetectorInfo>& registry() {
   static const std::vector<DetectorInfo> detectors = {
       // clang-format off

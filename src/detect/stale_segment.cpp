@@ -64,6 +64,17 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
     const bool is_rst = (f.flags & decode::tcp_flag::rst) != 0;
     const tcp::Endpoint& receiver = c.endpoint(tcp::other(f.from));
     const bool receiver_silent_after = is_rst && receiver.last_ts <= f.ts;
+    // Critical or not turns on PAWS and the window when the segment carries data with an
+    // acceptable ack. Bytes the snaplen cut can hide either: the segment's own timestamp or one
+    // of its sender's in this incarnation (its latest TSval may be higher than seen), and a
+    // SYN's window scale option (the window is then taken unscaled, so smaller). A test that
+    // passed on what was captured also passes on the real bytes; one that failed may not have.
+    const tcp::Endpoint& sender = c.endpoint(f.from);
+    const bool paws_unknown = !paws && (f.has(tcp::fact_tag::ts_cut) || sender.ts_cut);
+    const bool window_unknown =
+        !in_window && (cl.syn_wscale_cut || c.endpoint(Role::server).syn_wscale_cut);
+    const bool cut =
+        f.len > 0 && ack_ok && ((in_window && paws_unknown) || (!paws && window_unknown));
     const bool accepted = c.endpoint(f.from).acked_unseen;
     Severity sev = Severity::warning;
     if (acceptable)
@@ -95,6 +106,7 @@ void detect_stale_segment(const Subject& s, const Context&, std::vector<findings
     if (f.has_ts) fd.evidence.emplace_back("tsval", std::int64_t{f.ts_val});
     fd.evidence.emplace_back("previous_connection",
                              static_cast<std::int64_t>(c.previous()->connection_id));
+    if (cut) mark_snaplen_cut(fd);
     out.push_back(std::move(fd));
     ++emitted;
   }

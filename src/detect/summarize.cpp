@@ -70,6 +70,7 @@ findings::ConnectionSummary summarize(const Subject& s) {
   out.server_ip = client_is_a ? t.b_ip : t.a_ip;
   out.server_port = client_is_a ? t.b_port : t.a_port;
   out.interface_id = conn.interface_id();
+  out.vlan = t.vlan();
   out.incarnation = conn.incarnation();
   out.input = conn.first_frame().input;
   out.first_frame = conn.first_frame().frame_no;

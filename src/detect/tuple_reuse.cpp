@@ -53,6 +53,17 @@ Verdict judge(const tcp::PreviousIncarnation& p, Role opener_prev, bool seq_newe
           "old duplicate could be taken for new data"};
 }
 
+// When the sequence numbers do not settle it, RFC 6191 judges the new SYN's TSval against the
+// last one of the old connection. A snaplen that cut the options hides them: the SYN's (the
+// first TSval seen is then a later segment's, which is higher), or some of the old side's (its
+// real last TSval may be higher than the one seen). "Newer" rests on both; "not newer" still
+// holds on the real values unless a side's TSvals were not read at all.
+bool timestamps_cut(const tcp::Endpoint& cl, const tcp::PreviousIncarnation& p, int op,
+                    bool ts_newer) {
+  if (ts_newer) return cl.syn_ts_cut || p.ts_cut[op];
+  return (cl.syn_ts_cut && !cl.ts_seen) || (p.ts_cut[op] && !p.ts_seen[op]);
+}
+
 }  // namespace
 
 void detect_tuple_reuse(const Subject& s, const Context& ctx, std::vector<findings::Finding>& out) {
@@ -69,6 +80,8 @@ void detect_tuple_reuse(const Subject& s, const Context& ctx, std::vector<findin
   const bool ts_newer = cl.ts_seen && p.ts_seen[op] && SeqNum(cl.ts_first) > SeqNum(p.ts_last[op]);
   const Verdict v = judge(p, opener_prev, seq_newer, ts_newer, challenge_ack_seen(c));
   findings::Finding f = make_finding(s, "tuple_reuse", v.cause, v.severity, Confidence::confirmed);
+  const std::string_view cause(v.cause);
+  const bool by_timestamps = !seq_newer && (cause == "rfc6191_safe" || cause == "unsafe");
   f.frames = {cl.first_syn.frame};
   if (p.end_frame.frame_no != 0) f.frames.insert(f.frames.begin(), p.end_frame);
   f.ts = cl.first_syn.ts;
@@ -93,9 +106,10 @@ void detect_tuple_reuse(const Subject& s, const Context& ctx, std::vector<findin
     f.evidence.emplace_back("connect_latency_s",
                             (c.handshake_ack_ts() - cl.first_syn.ts).seconds());
   }
-  if (std::string_view(v.cause) == "while_last_ack") {
+  if (cause == "while_last_ack") {
     f.links.push_back({p.connection_id, "lost_final_ack"});
   }
+  if (by_timestamps && timestamps_cut(cl, p, op, ts_newer)) mark_snaplen_cut(f);
   out.push_back(std::move(f));
 }
 

@@ -37,13 +37,87 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
+  tcp::FourTuple flow_key = key;
+  Flow& flow = flow_of(key, dir, s, interface_id, flow_key);
+  route(flow_key, flow, dir, s, interface_id);
+  schedule(flow_key, flow, second_of(s.ts) + 1);
+}
+
+namespace {
+
+std::uint64_t interface_bit(std::uint32_t interface_id) {
+  return std::uint64_t{1} << std::min<std::uint32_t>(interface_id, 63);
+}
+
+tcp::FourTuple split_key(tcp::FourTuple key, std::uint32_t interface_id) {
+  key.scope |= (std::min<std::uint32_t>(interface_id, 63) + 1)
+               << tcp::FourTuple::kScopeInterfaceShift;
+  return key;
+}
+
+}  // namespace
+
+// Capture interfaces (README: Inputs). The key has the VLAN but not the pcapng interface: one
+// capture often holds the same packets twice, from two interfaces (both sides of a bridge or a
+// router, `any` next to eth0), and those copies are one connection (Connection drops the exact
+// copies as duplicates). Yet two hosts behind different interfaces may use the same private
+// addresses and ports, and that is two connections. The first interface that carries a key owns
+// its flow; the first segment of the key from any other interface decides, once, which case it
+// is: if it fits what the flow holds (its live or previous incarnation's sequence spaces, SYN by
+// ISN, or the tombstone's) it is the same traffic seen again and the interface joins the flow;
+// otherwise that interface's traffic on this key gets a flow of its own, keyed with the
+// interface in the scope. With random ISNs (RFC 9293 §3.4.1) unrelated traffic fits by chance
+// with a probability of about window / 2^32 per side. Per packet this is the one lookup it was;
+// two for a split interface's packets, and for new keys once anything was split.
+FlowTable::Flow& FlowTable::flow_of(const tcp::FourTuple& key, Dir dir, const Segment& s,
+                                    std::uint32_t interface_id, tcp::FourTuple& flow_key) {
+  const std::uint64_t bit = interface_bit(interface_id);
+  flow_key = key;
+  if (any_split_ && index_.find(key) == nullptr) {
+    // A split interface keeps its flow when the owner's has expired.
+    const tcp::FourTuple own = split_key(key, interface_id);
+    if (const std::uint32_t* split = index_.find(own)) {
+      flow_key = own;
+      return flows_[*split];
+    }
+  }
+  bool fresh = false;
+  Flow& owner = flow_at(key, fresh);
+  if (fresh) {
+    owner.joined_ifaces = bit;
+    return owner;
+  }
+  if ((owner.joined_ifaces & bit) != 0) return owner;
+  if ((owner.split_ifaces & bit) == 0) {
+    if (carries(owner, dir, s)) {
+      owner.joined_ifaces |= bit;
+      return owner;
+    }
+    owner.split_ifaces |= bit;
+    any_split_ = true;
+  }
+  flow_key = split_key(key, interface_id);
+  return flow_at(flow_key, fresh);
+}
+
+// The flow of `key`, made (in the slab position the index was offered) when new.
+FlowTable::Flow& FlowTable::flow_at(const tcp::FourTuple& key, bool& fresh) {
   const std::uint32_t vacant =
       free_flows_.empty() ? static_cast<std::uint32_t>(flows_.size()) : free_flows_.back();
   const auto [at, inserted] = index_.try_emplace(key, vacant);
   if (inserted) add_flow();
-  Flow& flow = flows_[at];
-  route(key, flow, dir, s, interface_id);
-  schedule(key, flow, second_of(s.ts) + 1);
+  fresh = inserted;
+  return flows_[at];
+}
+
+bool FlowTable::carries(const Flow& f, Dir dir, const Segment& s) const {
+  if (f.current && f.current->fits(s, f.current->role_of(dir))) return true;
+  if (f.previous && f.previous->fits(s, f.previous->role_of(dir))) return true;
+  if (f.tomb) {
+    const Role from = dir == f.tomb->client_dir ? Role::client : Role::server;
+    if (f.tomb->fits(s, from)) return true;
+  }
+  return false;
 }
 
 // Takes the slab position on_segment offered the index (the last free one, else a new one).

@@ -148,8 +148,8 @@ class Run {
     if (!count_outcome(pkt_)) return;
     ++n.tcp_packets;
     tcp::Dir dir;
-    const tcp::FourTuple key =
-        tcp::FourTuple::from_packet(pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir);
+    const tcp::FourTuple key = tcp::FourTuple::from_packet(
+        pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir, pkt_.vlan_id);
     table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
     table_.expire(frame.ts);
   }

@@ -164,6 +164,7 @@ Json connection_json(const f::ConnectionSummary& c) {
   j["history"] = c.history;
   j["vantage"] = f::to_string(c.vantage);
   j["interface_id"] = c.interface_id;
+  if (c.vlan != 0) j["vlan"] = c.vlan;  // only when tagged: untagged reports stay as they were
   j["finding_ids"] = detail::ids_json(c.finding_ids);
   return j;
 }

@@ -44,6 +44,8 @@ Conversation::Conversation(HostSpec client, HostSpec server, Timestamp start, Li
   server_.spec = std::move(server);
   client_.snd_nxt = client_.spec.isn;
   server_.snd_nxt = server_.spec.isn;
+  client_.ip_id = client_.spec.ip_id_start;
+  server_.ip_id = server_.spec.ip_id_start;
 }
 
 Conversation& Conversation::at(Timestamp t) {
@@ -60,6 +62,16 @@ Conversation& Conversation::after(Duration d) {
 
 Conversation& Conversation::step(Duration d) {
   step_ = d;
+  return *this;
+}
+
+Conversation& Conversation::vlans(std::vector<std::uint16_t> ids) {
+  vlans_ = std::move(ids);
+  return *this;
+}
+
+Conversation& Conversation::interface(std::uint32_t id) {
+  interface_id_ = id;
   return *this;
 }
 
@@ -86,6 +98,7 @@ std::uint64_t Conversation::emit(Side from, TcpSegmentSpec spec, const Emit& e, 
   HostState& p = peer(from);
 
   if (!verbatim) {
+    spec.vlan_ids = vlans_;
     spec.ip_id = h.ip_id++;  // one IP id per packet per host, as Linux does per connection
     if (h.spec.timestamps) {
       // RFC 7323 §5.4: TSval from a clock of 1 ms ticks; TSecr echoes TS.Recent.
@@ -122,7 +135,7 @@ std::uint64_t Conversation::emit(Side from, TcpSegmentSpec spec, const Emit& e, 
   }
   if (spec.ts_val) p.ts_recent = *spec.ts_val;
 
-  packets_.push_back(SynthPacket{now_, build_frame(spec, link_), 0, 0});
+  packets_.push_back(SynthPacket{now_, build_frame(spec, link_), 0, interface_id_});
   return packets_.size();
 }
 

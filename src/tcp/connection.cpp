@@ -352,6 +352,13 @@ void Connection::track_sequence(Endpoint& self, Endpoint& peer, const Segment& s
     self.window_max = std::max(self.window_max, self.last_window);
   }
   track_ip_id(self, s);
+  if (s.options_cut) {
+    // RFC 7323 §2.2/§3.2: scaling and timestamps are agreed on the SYNs; bytes the capture lost
+    // there leave them unknown, which the detectors that judge by them must say.
+    if (s.ts_unknown()) self.ts_cut = true;
+    if (s.syn() && s.ts_unknown()) self.syn_ts_cut = true;
+    if (s.syn() && s.wscale < 0) self.syn_wscale_cut = true;
+  }
   if (s.has_ts) {
     if (!self.ts_seen) self.ts_first = s.ts_val;
     if (!self.ts_seen || SeqNum(s.ts_val) > SeqNum(self.ts_last)) self.ts_last = s.ts_val;
@@ -447,7 +454,7 @@ void Connection::add_fact(const Segment& s, Role from, std::uint32_t tags, TcpSt
   f.len = s.len;
   f.ts_val = s.ts_val;
   f.has_ts = s.has_ts;
-  f.tags = tags;
+  f.tags = tags | (s.ts_unknown() ? fact_tag::ts_cut : 0U);
   f.flags = s.flags;
   f.from = from;
   f.self_before = self_before;
@@ -602,6 +609,7 @@ PreviousIncarnation Connection::snapshot() const {
     p.isn_known[i] = ep_[i].isn_known;
     p.ts_seen[i] = ep_[i].ts_seen;
     p.ts_last[i] = ep_[i].ts_last;
+    p.ts_cut[i] = ep_[i].ts_cut;
   }
   return p;
 }

@@ -19,6 +19,7 @@ Segment make_segment(const capture::RawFrame& frame, const decode::DecodedPacket
   s.ts_val = h.options.ts_val;
   s.ts_ecr = h.options.ts_ecr;
   s.fast_open = h.options.has_fast_open;
+  s.options_cut = !h.options_complete;
   s.ttl = pkt.ttl;
   s.ip_id = pkt.ip_id;
   s.checksum = h.checksum;

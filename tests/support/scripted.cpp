@@ -28,7 +28,9 @@ std::vector<ScriptedSegment> to_segments(const std::vector<synth::SynthPacket>& 
     decode::decode_frame(frame, pkt);
     REQUIRE(pkt.outcome == decode::Outcome::tcp);
     ScriptedSegment s;
-    s.key = tcp::FourTuple::from_packet(pkt.src, pkt.tcp.src_port, pkt.dst, pkt.tcp.dst_port, s.dir);
+    s.key = tcp::FourTuple::from_packet(pkt.src, pkt.tcp.src_port, pkt.dst, pkt.tcp.dst_port, s.dir,
+                                        pkt.vlan_id);
+    s.interface_id = p.interface_id;
     s.src = pkt.src;
     s.src_port = pkt.tcp.src_port;
     s.seg = tcp::make_segment(frame, pkt);
@@ -92,7 +94,7 @@ ScriptedFlows::ScriptedFlows(flow::FlowSettings settings)
 ScriptedFlows& ScriptedFlows::feed(const std::vector<synth::SynthPacket>& packets,
                                    synth::Link link) {
   for (const ScriptedSegment& s : to_segments(packets, link, next_frame_)) {
-    table_.on_segment(s.key, s.dir, s.seg, 0);
+    table_.on_segment(s.key, s.dir, s.seg, s.interface_id);
     table_.expire(s.seg.ts);
   }
   next_frame_ += packets.size();

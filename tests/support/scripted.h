@@ -28,6 +28,7 @@ struct ScriptedSegment {
   tcp::Dir dir = tcp::Dir::a_to_b;
   IpAddress src;
   std::uint16_t src_port = 0;
+  std::uint32_t interface_id = 0;  // pcapng interface of the packet
   tcp::Segment seg;
 };
 

@@ -88,7 +88,7 @@ struct DecodedPacket {
   IpAddress dst;
   std::uint8_t ttl = 0;         // IPv4 TTL or IPv6 hop limit
   std::uint16_t ip_id = 0;      // IPv4 identification (0 for IPv6)
-  std::uint16_t vlan_id = 0;    // innermost 802.1Q VLAN id, 0 when untagged
+  std::uint16_t vlan_id = 0;    // innermost 802.1Q/802.1ad VLAN id (12 bits), 0 when untagged
   TcpHeader tcp;
 };
 

@@ -29,6 +29,11 @@ struct Subject {
 findings::Finding make_finding(const Subject& s, std::string kind, std::string cause,
                                findings::Severity severity, findings::Confidence confidence);
 
+// The verdict rests on bytes the capture's snaplen cut off (README: Inputs): confidence one step
+// lower (confirmed → probable; probable stays, it is the lowest) and `snaplen_cut: true` in the
+// evidence.
+void mark_snaplen_cut(findings::Finding& f);
+
 // "client" / "server".
 const char* role_name(tcp::Role r);
 

@@ -38,7 +38,8 @@ struct ConnectionSummary {
   IpAddress server_ip;
   std::uint16_t client_port = 0;
   std::uint16_t server_port = 0;
-  std::uint32_t interface_id = 0;  // pcapng interface the traffic was seen on
+  std::uint32_t interface_id = 0;  // pcapng interface the traffic was seen on (first packet)
+  std::uint16_t vlan = 0;          // innermost 802.1Q/802.1ad VLAN id; 0 = untagged
   std::uint32_t incarnation = 1;   // 1-based within the four-tuple
   std::uint32_t input = 0;         // where the first packet is
   std::uint64_t first_frame = 0;

@@ -62,9 +62,18 @@ class FlowTable {
     Timestamp tomb_until;
     std::uint32_t incarnations = 0;
     std::int64_t scheduled_s = -1;  // the timer bucket this flow waits in (-1: none)
+    // Capture interfaces (bit n = pcapng interface n; ids from 63 on share bit 63) whose
+    // segments on this key are this flow's traffic (joined), or other traffic with a flow of
+    // its own (split). See flow_of().
+    std::uint64_t joined_ifaces = 0;
+    std::uint64_t split_ifaces = 0;
   };
 
   static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
+  Flow& flow_of(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
+                std::uint32_t interface_id, tcp::FourTuple& flow_key);
+  [[nodiscard]] bool carries(const Flow& f, tcp::Dir dir, const tcp::Segment& s) const;
+  Flow& flow_at(const tcp::FourTuple& key, bool& fresh);
 
   void route(const tcp::FourTuple& key, Flow& flow, tcp::Dir dir, const tcp::Segment& s,
              std::uint32_t interface_id);
@@ -101,6 +110,8 @@ class FlowTable {
   std::uint64_t next_id_ = 0;
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
+  bool any_split_ = false;  // some interface's traffic was split off (flow_of)
+
 };
 
 }  // namespace lastack::flow

@@ -32,6 +32,7 @@ struct HostSpec {
   bool timestamps = false;        // add RFC 7323 timestamps to every segment
   std::uint32_t ts_start = 1000;  // first TSval; advances 1 per ms of capture time
   std::uint16_t window = 64240;
+  std::uint16_t ip_id_start = 1;  // IPv4 id of its first packet (a socket's random start)
 };
 
 struct Emit {
@@ -51,6 +52,11 @@ class Conversation {
   Conversation& at(Timestamp t);
   Conversation& after(Duration d);
   Conversation& step(Duration d);
+
+  // Where later packets are seen: their 802.1Q tags (Ethernet only, outermost first; empty =
+  // untagged) and the pcapng interface they are written on.
+  Conversation& vlans(std::vector<std::uint16_t> ids);
+  Conversation& interface(std::uint32_t id);
 
   std::uint64_t syn(Side from = Side::client, Emit e = {});  // SYN from client (or SYN-ACK-less)
   std::uint64_t syn_ack(Emit e = {});                         // server's SYN-ACK
@@ -101,6 +107,8 @@ class Conversation {
   Duration step_ = Duration::from_ms(1);
   bool first_ = true;
   Link link_;
+  std::vector<std::uint16_t> vlans_;
+  std::uint32_t interface_id_ = 0;
   std::vector<SynthPacket> packets_;
 };
 

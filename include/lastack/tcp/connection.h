@@ -38,6 +38,7 @@ struct PreviousIncarnation {
   TcpState server_state = TcpState::closed;
   std::array<bool, 2> isn_known{};
   std::array<bool, 2> ts_seen{};
+  std::array<bool, 2> ts_cut{};  // Endpoint::ts_cut: ts_last may be below the real last TSval
 
   // Does a segment (sent by `from_prev`, a role of the previous incarnation) belong to it?
   [[nodiscard]] bool fits(const Segment& s, Role from_prev) const;

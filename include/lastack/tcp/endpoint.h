@@ -55,6 +55,13 @@ struct Endpoint {
 
   // RFC 7323 timestamps.
   bool ts_seen = false;
+  // Options the snaplen cut (README: Inputs): a segment of this side lost its options before a
+  // timestamp could be read (so ts_first/ts_last may not be its real ones); one of its SYNs did
+  // (its TSval, which RFC 6191 judges, is unknown); its SYN's options were cut before a window
+  // scale option could be read (whether RFC 7323 window scaling is on is unknown).
+  bool ts_cut = false;
+  bool syn_ts_cut = false;
+  bool syn_wscale_cut = false;
   // IPv4 identification: Linux numbers a connected socket's packets sequentially from a random
   // start, so an id far from this run but inside an older incarnation's run marks a copy.
   bool ip_id_sequential = true;

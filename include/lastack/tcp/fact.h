@@ -31,6 +31,8 @@ inline constexpr std::uint32_t after_own_fin = 1 << 14;    // sent after this si
 inline constexpr std::uint32_t stale_ack_ok = 1 << 15;     // its ack is acceptable to the new one
 inline constexpr std::uint32_t stale_paws = 1 << 16;       // its TSval is older than the new one's
                                                            // latest: PAWS drops it (RFC 7323 §5)
+inline constexpr std::uint32_t ts_cut = 1 << 17;           // the snaplen cut its options before a
+                                                           // timestamp could be read
 }  // namespace fact_tag
 
 struct Fact {

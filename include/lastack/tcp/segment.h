@@ -22,12 +22,18 @@ struct Segment {
   std::int8_t wscale = -1;   // window scale option on a SYN, -1 when absent
   bool has_ts = false;
   bool fast_open = false;
+  // The snaplen cut this segment's TCP options: an option the capture did not keep (a timestamp,
+  // a window scale) may have been sent. Flags, sequence numbers, window and checksum are in the
+  // fixed header and always present; the payload length comes from the IP header.
+  bool options_cut = false;
   std::uint8_t ttl = 0;
   std::uint16_t ip_id = 0;
   std::uint16_t checksum = 0;
   std::uint32_t ts_val = 0;
   std::uint32_t ts_ecr = 0;
 
+  // The options were cut before a timestamp could be read: whether it carried one is unknown.
+  [[nodiscard]] bool ts_unknown() const { return options_cut && !has_ts; }
   [[nodiscard]] bool has(std::uint8_t f) const { return (flags & f) != 0; }
   [[nodiscard]] bool syn() const { return has(decode::tcp_flag::syn); }
   [[nodiscard]] bool fin() const { return has(decode::tcp_flag::fin); }

@@ -210,3 +210,66 @@ TEST_CASE("not stale_segment: the new incarnation's ISN is unknown (its SYN not 
   CHECK(a.summary(2).incarnation == 2);
   CHECK(a.of_kind("stale_segment").empty());
 }
+
+TEST_CASE("stale_segment: a window judged without the SYNs' window scale is probable",
+          "[detect][snaplen]") {
+  // Timestamps off. N: the client sends 80 kB (ISN 1000). N+1 reopens at client ISN 2000,
+  // inside N's space, with IP ids far from N's. A copy of N's segment at 76001 arrives: 74,000
+  // bytes beyond the new SND.NXT, inside the scaled window (64240 << 7), outside an unscaled
+  // one. With the SYNs whole it is in the window: critical. With the SYNs cut by the snaplen
+  // before their window scale option, the window looks unscaled: not in the window, warning,
+  // but that verdict rests on bytes the capture lost.
+  HostSpec c1 = client_isn(1000);
+  HostSpec s1 = server_isn(5000);
+  Conversation first(c1, s1);
+  handshake(first);
+  std::uint64_t old = 0;
+  for (int i = 0; i < 80; ++i) {
+    const std::uint64_t n = first.data(Side::client, 1000);
+    if (first.next_seq(Side::client) == 76'001 + 1000) old = n;
+  }
+  REQUIRE(old != 0);
+  first.ack(Side::server);
+  first.fin(Side::client);
+  first.ack(Side::server);
+  first.fin(Side::server);
+  first.ack(Side::client);
+  HostSpec c2 = client_isn(2000);
+  HostSpec s2 = server_isn(5200);
+  c2.ip_id_start = 30'000;
+  s2.ip_id_start = 40'000;
+  Conversation second(c2, s2, kReopen);
+  handshake(second);
+  second.data(Side::server, 10);  // its first window after the SYN-ACK is a scaled one
+  second.ack(Side::client);
+  std::vector<lastack::synth::SynthPacket> packets = first.packets();
+  packets.insert(packets.end(), second.packets().begin(), second.packets().end());
+  lastack::synth::SynthPacket copy = first.packets().at(old - 1);
+  copy.ts = second.now() + Duration::from_ms(5);
+  packets.push_back(copy);
+  const std::uint64_t copy_frame = packets.size();
+
+  SECTION("SYNs whole") {
+    const auto a = test::analyze(packets, first.link());
+    const Finding& f = only(a, "stale_segment");
+    CHECK(f.severity == Severity::critical);
+    CHECK(f.confidence == Confidence::confirmed);
+    CHECK(test::frame_numbers(f) == Frames{copy_frame});
+    CHECK(evidence<bool>(f, "in_window"));
+  }
+  SECTION("SYNs cut before their window scale") {
+    for (auto& p : packets) {
+      if (p.bytes.size() > 54 && (p.bytes[14 + 20 + 13] & 0x02) != 0) {  // SYN, SYN-ACK
+        p.orig_len = static_cast<std::uint32_t>(p.bytes.size());
+        p.bytes.resize(54);
+      }
+    }
+    const auto a = test::analyze(packets, first.link());
+    const Finding& f = only(a, "stale_segment");
+    CHECK(f.severity == Severity::warning);
+    CHECK(f.confidence == Confidence::probable);
+    CHECK(test::frame_numbers(f) == Frames{copy_frame});
+    CHECK_FALSE(evidence<bool>(f, "in_window"));
+    CHECK(evidence<bool>(f, "snaplen_cut"));
+  }
+}

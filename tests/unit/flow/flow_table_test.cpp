@@ -2,6 +2,8 @@
 // previous incarnation, and eviction on capture time.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "lastack/flow/flow_table.h"
 #include "support/scripted.h"
 
@@ -377,4 +379,106 @@ TEST_CASE("finish() finalises everything, in connection-id order", "[flow]") {
   CHECK(flows.by_id(2).tuple().a_port == 40002);
   CHECK(flows.by_id(3).tuple().a_port == 40000);
   CHECK(flows.table().live_connections() == 0);
+}
+
+// --- Scope: VLANs and capture interfaces (README: Inputs) ---
+
+namespace {
+
+using Packets = std::vector<lastack::synth::SynthPacket>;
+
+Packets on_interface(Packets p, std::uint32_t interface_id, Duration shift = Duration{0}) {
+  for (auto& x : p) {
+    x.interface_id = interface_id;
+    x.ts = x.ts + shift;
+  }
+  return p;
+}
+
+Packets concat(Packets a, const Packets& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+Packets by_time(Packets p) {
+  std::stable_sort(p.begin(), p.end(), [](const auto& a, const auto& b) { return a.ts < b.ts; });
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("scope: the same four-tuple on two VLANs is two flows", "[flow][scope]") {
+  Conversation v10(kClient, kServer);
+  Conversation v20(kClient, kServer, kT0 + Duration{300'000});
+  v10.vlans({10});
+  v20.vlans({20});
+  full_close(v10);
+  full_close(v20);
+  ScriptedFlows flows;
+  flows.feed(lastack::synth::merge_by_time({&v10, &v20}), v10.link()).finish();
+  REQUIRE(flows.finalized().size() == 2);
+  CHECK(flows.by_id(1).tuple().vlan() == 10);
+  CHECK(flows.by_id(2).tuple().vlan() == 20);
+  for (const auto& c : flows.finalized()) {
+    CHECK(c->incarnation() == 1);
+    CHECK_FALSE(c->previous());
+    CHECK(c->endpoint(Role::client).counters.duplicates == 0);
+    CHECK(c->endpoint(Role::client).counters.retransmissions == 0);
+    CHECK(c->endpoint(Role::client).state == TcpState::time_wait);
+  }
+}
+
+TEST_CASE("scope: a second interface that starts mid-connection with copies joins the flow",
+          "[flow][scope]") {
+  // Interface 1 only begins at the client's request (frame 4 of 10): its first segment fits the
+  // connection's sequence spaces, so it is the same traffic seen again.
+  Conversation c(kClient, kServer);
+  full_close(c);
+  const Packets copies(c.packets().begin() + 3, c.packets().end());
+  ScriptedFlows flows;
+  flows.feed(by_time(concat(c.packets(), on_interface(copies, 1, Duration{50'000}))), c.link());
+  flows.finish();
+  REQUIRE(flows.finalized().size() == 1);
+  const Connection& conn = flows.by_id(1);
+  CHECK(conn.interface_id() == 0);
+  CHECK(conn.endpoint(Role::client).counters.duplicates +
+            conn.endpoint(Role::server).counters.duplicates ==
+        copies.size());
+  CHECK(conn.endpoint(Role::client).counters.retransmissions == 0);
+  CHECK(conn.endpoint(Role::server).state == TcpState::closed);
+}
+
+TEST_CASE("scope: other traffic on a second interface keeps its own flow after the first's expired",
+          "[flow][scope]") {
+  // Interface 0: a short connection, settled at once and gone (tombstone included) after
+  // 2MSL. Interface 1: another connection on the same four-tuple (other ISNs) that talks every
+  // 20 s for 200 s. It must stay one connection throughout.
+  Conversation short_one(kClient, kServer);
+  full_close(short_one);
+  Conversation long_one(with_isn(kClient, 80'000'000), with_isn(kServer, 90'000'000),
+                        kT0 + Duration{500'000});
+  long_one.interface(1);
+  handshake(long_one);
+  for (int i = 1; i <= 10; ++i) {
+    long_one.after(Duration::from_s(20)).data(Side::client, 10);
+    long_one.ack(Side::server);
+  }
+  long_one.fin(Side::client);
+  long_one.ack(Side::server);
+  long_one.fin(Side::server);
+  long_one.ack(Side::client);
+  ScriptedFlows flows;
+  flows.feed(lastack::synth::merge_by_time({&short_one, &long_one}), short_one.link());
+  CHECK(ids(flows) == std::vector<std::uint64_t>{1});  // the first interface's flow is gone
+  flows.finish();
+  REQUIRE(flows.finalized().size() == 2);
+  const Connection& other = flows.by_id(2);
+  CHECK(other.interface_id() == 1);
+  CHECK(other.incarnation() == 1);
+  CHECK_FALSE(other.mid_stream());
+  CHECK(other.endpoint(Role::client).counters.packets == 2 + 10 + 2);
+  CHECK(other.endpoint(Role::server).counters.packets == 1 + 10 + 2);
+  CHECK(other.endpoint(Role::client).state == TcpState::time_wait);
+  CHECK(other.facts().end() == std::find_if(other.facts().begin(), other.facts().end(),
+                                            [](const auto& f) { return f.has(tag::stale); }));
 }

@@ -655,3 +655,82 @@ TEST_CASE("SYN not captured: the client's ACK of the SYN-ACK establishes it", "[
   m.sync();
   CHECK(m.client().state == TcpState::last_ack);
 }
+
+TEST_CASE("snaplen: options the capture cut are recorded, not guessed", "[tcp][snaplen]") {
+  // Timestamps on. The SYN is cut at 68 bytes (its window scale is read, its timestamp not),
+  // the SYN-ACK at 54 (no option at all), the client's FIN at 54; the rest is whole.
+  HostSpec client = kClient;
+  HostSpec server = kServer;
+  client.timestamps = server.timestamps = true;
+  Conversation c(client, server);
+  handshake(c);
+  c.data(Side::client, 100);
+  c.ack(Side::server);
+  const std::uint64_t fin = c.fin(Side::client);
+  std::vector<lastack::synth::SynthPacket> packets = c.packets();
+  const auto cut = [&packets](std::uint64_t frame, std::size_t snaplen) {
+    auto& p = packets.at(frame - 1);
+    p.orig_len = static_cast<std::uint32_t>(p.bytes.size());
+    p.bytes.resize(snaplen);
+  };
+  cut(1, 68);
+  cut(2, 54);
+  cut(fin, 54);
+  const std::vector<ScriptedSegment> segs = test::to_segments(packets, c.link());
+  CHECK(segs[0].seg.options_cut);
+  CHECK(segs[0].seg.wscale == 7);
+  CHECK_FALSE(segs[0].seg.has_ts);
+  CHECK(segs[0].seg.ts_unknown());
+  CHECK(segs[1].seg.ts_unknown());
+  CHECK(segs[1].seg.wscale == -1);
+  CHECK_FALSE(segs[2].seg.options_cut);
+  CHECK(segs[2].seg.has_ts);
+  CHECK(segs[2].seg.len == 0);  // the handshake ACK
+  CHECK(segs[3].seg.len == 100);
+
+  Connection conn(1, 1, segs[0].key, segs[0].dir, false);
+  for (const ScriptedSegment& s : segs) conn.on_segment(s.seg, conn.role_of(s.dir));
+  const auto& cl = conn.endpoint(Role::client);
+  const auto& sv = conn.endpoint(Role::server);
+  CHECK(cl.syn_ts_cut);
+  CHECK_FALSE(cl.syn_wscale_cut);  // the option was read before the cut
+  CHECK(cl.ts_cut);
+  CHECK(sv.syn_ts_cut);
+  CHECK(sv.syn_wscale_cut);
+  CHECK(sv.ts_cut);
+  // The first TSval seen of the client is its handshake ACK's, not its SYN's.
+  CHECK(cl.ts_seen);
+  CHECK(cl.ts_first == segs[2].seg.ts_val);
+  // The flags, sequence numbers and lengths are all still there: the close goes on as usual.
+  CHECK(cl.state == TcpState::fin_wait_1);
+  CHECK(sv.state == TcpState::established);  // it has not acknowledged the FIN yet
+  bool fin_fact = false;
+  for (const Fact& f : conn.facts()) {
+    if (f.frame.frame_no == fin) {
+      fin_fact = true;
+      CHECK(f.has(tag::ts_cut));
+    } else if (f.frame.frame_no >= 3) {
+      CHECK_FALSE(f.has(tag::ts_cut));
+    }
+  }
+  CHECK(fin_fact);
+  const auto prev = conn.snapshot();
+  CHECK(prev.ts_cut[static_cast<int>(Role::client)]);
+}
+
+TEST_CASE("snaplen: payload cut but options whole is no cut that matters", "[tcp][snaplen]") {
+  HostSpec client = kClient;
+  client.timestamps = true;
+  Conversation c(client, kServer);
+  handshake(c);
+  const std::uint64_t data = c.data(Side::client, 500);
+  std::vector<lastack::synth::SynthPacket> packets = c.packets();
+  auto& p = packets.at(data - 1);
+  p.orig_len = static_cast<std::uint32_t>(p.bytes.size());
+  p.bytes.resize(14 + 20 + 32 + 10);  // header and options whole, 10 payload bytes
+  const std::vector<ScriptedSegment> segs = test::to_segments(packets, c.link());
+  const lastack::tcp::Segment& s = segs.at(data - 1).seg;
+  CHECK_FALSE(s.options_cut);
+  CHECK(s.has_ts);
+  CHECK(s.len == 500);  // from the IP header
+}
