@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
+#include "json_parts.h"
 #include "lastack/sink/sinks.h"
 
 namespace lastack::sink {
@@ -23,7 +25,7 @@ Error io_error(const std::string& path, int err) {
 }
 
 // Writes all of `text` to fd, retrying partial writes and EINTR. Returns 0 or an errno.
-int write_all(int fd, const std::string& text) {
+int write_all(int fd, std::string_view text) {
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -36,18 +38,37 @@ int write_all(int fd, const std::string& text) {
   return 0;
 }
 
-Status write_stdout(const std::string& text) {
-  const std::size_t n = std::fwrite(text.data(), 1, text.size(), stdout);
-  if (n != text.size() || std::fflush(stdout) != 0) return io_error("-", errno ? errno : EIO);
+// Streams the report to fd through a 1 MiB buffer. Returns 0 or the first errno.
+int write_report(int fd, const findings::Report& report) {
+  constexpr std::size_t kFlushAt = std::size_t{1} << 20;
+  std::string buffer;
+  buffer.reserve(kFlushAt + 4096);
+  int err = 0;
+  stream_json(report, [&](std::string_view piece) {
+    buffer.append(piece);
+    if (buffer.size() >= kFlushAt) {
+      err = write_all(fd, buffer);
+      buffer.clear();
+    }
+    return err == 0;
+  });
+  return err != 0 ? err : write_all(fd, buffer);
+}
+
+Status write_stdout(const findings::Report& report) {
+  bool ok = stream_json(report, [](std::string_view piece) {
+    return std::fwrite(piece.data(), 1, piece.size(), stdout) == piece.size();
+  });
+  if (!ok || std::fflush(stdout) != 0) return io_error("-", errno ? errno : EIO);
   return {};
 }
 
 // For targets that are not regular files (/dev/stdout, a FIFO, /dev/full): renaming over a
 // device would replace the device node, so write in place and check every step.
-Status write_in_place(const std::string& path, const std::string& text) {
+Status write_in_place(const std::string& path, const findings::Report& report) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) return io_error(path, errno);
-  int err = write_all(fd, text);
+  int err = write_report(fd, report);
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err != 0) return io_error(path, err);
   return {};
@@ -70,13 +91,14 @@ int sync_fd(int fd) {
 
 // Writes the temporary file (keeping the old report's permissions when there is one) and
 // renames it over the target. Any failure removes the temporary and leaves the target as it was.
-Status write_via_temp(const std::string& path, const std::string& text, const mode_t* keep_mode) {
+Status write_via_temp(const std::string& path, const findings::Report& report,
+                      const mode_t* keep_mode) {
   const std::string tmp = temp_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) return io_error(path, errno);
   int err = 0;
   if (keep_mode != nullptr && ::fchmod(fd, *keep_mode & 07777) != 0) err = errno;
-  if (err == 0) err = write_all(fd, text);
+  if (err == 0) err = write_report(fd, report);
   if (err == 0) err = sync_fd(fd);
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
@@ -99,13 +121,12 @@ std::string resolve_symlink(const std::string& path) {
 }  // namespace
 
 Status write_json(const findings::Report& report, const std::string& path) {
-  const std::string text = to_json(report);
-  if (path == "-") return write_stdout(text);
+  if (path == "-") return write_stdout(report);
   const std::string target = resolve_symlink(path);
   struct stat st {};
-  if (::stat(target.c_str(), &st) != 0) return write_via_temp(target, text, nullptr);
-  if (!S_ISREG(st.st_mode)) return write_in_place(target, text);
-  return write_via_temp(target, text, &st.st_mode);
+  if (::stat(target.c_str(), &st) != 0) return write_via_temp(target, report, nullptr);
+  if (!S_ISREG(st.st_mode)) return write_in_place(target, report);
+  return write_via_temp(target, report, &st.st_mode);
 }
 
 }  // namespace lastack::sink

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,3 +38,14 @@ bool frames_span_inputs(const std::vector<findings::FrameRef>& frames);
 std::string dump(const Json& j, int indent);
 
 }  // namespace lastack::sink::detail
+
+namespace lastack::sink {
+
+// Receives the JSON report piece by piece; returns false to stop (a write failed).
+using JsonEmit = std::function<bool(std::string_view)>;
+
+// The JSON report of to_json(), streamed: the findings and connections are serialised one at
+// a time, so memory does not hold a document tree of the whole report. False when emit did.
+bool stream_json(const findings::Report& report, const JsonEmit& emit);
+
+}  // namespace lastack::sink

@@ -264,7 +264,9 @@ Json time_wait_json(const f::TimeWaitPressure& tw) {
   return j;
 }
 
-Json report_json(const f::Report& r) {
+// Everything but the elements of "findings" and "connections" (left empty): small, whatever
+// the size of the capture.
+Json report_head_json(const f::Report& r) {
   Json j = Json::object();
   j["schema_version"] = 1;
   j["tool"] = Json{{"name", "lastack"}, {"version", r.tool_version}};
@@ -273,20 +275,64 @@ Json report_json(const f::Report& r) {
   for (const f::InputReport& in : r.inputs) j["inputs"].push_back(input_json(in));
   j["summary"] = summary_json(r);
   j["findings"] = Json::array();
-  const ConnectionIndex index(r);
-  for (const f::Finding& fd : r.findings) j["findings"].push_back(finding_json(index, fd));
   j["connections"] = Json::array();
-  for (const f::ConnectionSummary* c : r.listed_connections()) {
-    j["connections"].push_back(connection_json(*c));
-  }
   if (r.time_wait) j["time_wait"] = time_wait_json(*r.time_wait);
   return j;
 }
 
+// Emits one top-level array's elements where the head has `"key": []`, exactly as a dump of the
+// whole document would lay them out (indent 2, elements at depth 2): JSON text has no raw
+// newlines inside strings, so indenting an element's own dump by four spaces per line is exact.
+template <class Each>
+bool emit_array(std::string_view key, std::size_t count, Each&& each, std::string_view& rest,
+                const JsonEmit& emit) {
+  const std::string marker = "\n  \"" + std::string(key) + "\": []";
+  const std::size_t at = rest.find(marker);
+  if (at == std::string_view::npos) return emit(rest);  // cannot happen: the head has the key
+  const std::size_t open = at + marker.size() - 1;      // just after '['
+  if (!emit(rest.substr(0, open))) return false;
+  rest.remove_prefix(open);  // now "]..."
+  if (count == 0) return true;
+  std::string element;
+  for (std::size_t i = 0; i < count; ++i) {
+    element = i == 0 ? "\n    " : ",\n    ";
+    const std::string dumped = detail::dump(each(i), 2);
+    for (const char ch : dumped) {
+      element += ch;
+      if (ch == '\n') element += "    ";
+    }
+    if (!emit(element)) return false;
+  }
+  return emit("\n  ");
+}
+
 }  // namespace
 
+bool stream_json(const findings::Report& report, const JsonEmit& emit) {
+  const std::string head = detail::dump(report_head_json(report), 2) + "\n";
+  std::string_view rest = head;
+  const ConnectionIndex index(report);
+  const std::vector<const f::ConnectionSummary*> listed = report.listed_connections();
+  if (!emit_array(
+          "findings", report.findings.size(),
+          [&](std::size_t i) { return finding_json(index, report.findings[i]); }, rest, emit)) {
+    return false;
+  }
+  if (!emit_array(
+          "connections", listed.size(), [&](std::size_t i) { return connection_json(*listed[i]); },
+          rest, emit)) {
+    return false;
+  }
+  return emit(rest);
+}
+
 std::string to_json(const findings::Report& report) {
-  return detail::dump(report_json(report), 2) + "\n";
+  std::string out;
+  stream_json(report, [&out](std::string_view piece) {
+    out.append(piece);
+    return true;
+  });
+  return out;
 }
 
 }  // namespace lastack::sink
