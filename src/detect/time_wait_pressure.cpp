@@ -1,14 +1,25 @@
 // time_wait_pressure: TIME_WAIT entries per holder and ephemeral ports in use per client→server
-// pair over capture time, from the connection summaries (see the header for the rules).
+// pair over capture time, computed while the connections stream by (see the header for the rules).
+//
+// How it streams. Each connection becomes a few timed events: its port taken at its first packet,
+// its TIME_WAIT beginning (the port moving from "open" to "TIME_WAIT"), its port or TIME_WAIT
+// given back. A batch sweep would sort all of them and walk them per holder and per pair. Here
+// they wait in one min-heap until capture time is `max_lateness` past them — by then no earlier
+// event can still arrive — and are then swept in the batch order: by time; at one instant ends
+// before transfers before starts (intervals are half-open); then by connection id. What stays is
+// a sweep state per holder and per pair, and a record per connection until its events are swept.
 #include "lastack/detect/time_wait_pressure.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <map>
+#include <compare>
+#include <cstring>
 #include <optional>
-#include <string>
+#include <queue>
 #include <tuple>
+#include <unordered_map>
+
+#include "lastack/tcp/four_tuple.h"
+#include "time_wait_series.h"
 
 namespace lastack::detect {
 
@@ -19,132 +30,167 @@ using f::Side;
 
 constexpr std::int64_t kNsPerSec = 1'000'000'000;
 constexpr std::int64_t kMaxSeriesSteps = 600;  // a plot's worth of points at most
+constexpr std::uint32_t kNone = UINT32_MAX;
 
-// A change in the count of one group at time t: d_total to the total (+1 start, -1 end), d_tw
-// to the part held by TIME_WAIT (a port moving from "open" to "TIME_WAIT" is d_total 0, d_tw +1).
+// What an event does. One event may do several things of the same rank for one connection.
+enum : std::uint8_t {
+  kPairStart = 1,    // rank +1: the pair's port is taken; a new connection for the pair's rate
+  kHolderStart = 2,  // rank 0: a TIME_WAIT entry begins (count and rate of its holders)
+  kPairTw = 4,       // rank 0: the pair's port moves from open to the client's TIME_WAIT
+  kHolderEnd = 8,    // rank -1: the TIME_WAIT entry ends
+  kPairEnd = 16,     // rank -1: the pair's port is free again
+  kTwEnd = 32,       // these ends are the TIME_WAIT's: void once a later reuse moved them earlier
+  kOpenEnd = 64,     // rank -1, finish() only: the pair's connections still open at the end
+};
+
+// The rank is the batch's change of the count: ends (-1) before transfers (0) before starts (+1)
+// at one instant. A holder's starts rank 0 here, not +1: a holder has no transfers, so its
+// events keep the batch order among themselves.
+int rank_of(std::uint8_t mask) {
+  if ((mask & kPairStart) != 0) return 1;
+  if ((mask & (kHolderStart | kPairTw)) != 0) return 0;
+  return -1;
+}
+
 struct Event {
   Timestamp t;
-  int d_total = 0;
-  int d_tw = 0;
-  std::size_t conn = 0;  // index into the connection list
+  std::uint64_t id = 0;   // the connection (0 for kOpenEnd)
+  std::uint32_t rec = 0;  // its ConnRec (the pair for kOpenEnd)
+  std::uint8_t mask = 0;
+  std::int8_t rank = 0;   // rank_of(mask)
+  std::uint8_t gen = 0;   // kTwEnd: the connection's generation when pushed
 };
 
-bool event_less(const Event& a, const Event& b) {
-  // At one instant, ends before transfers before starts: intervals are half-open [start, end).
-  return std::tie(a.t, a.d_total, a.conn) < std::tie(b.t, b.d_total, b.conn);
+// The sweep order.
+struct Key {
+  Timestamp t;
+  int rank = 0;
+  std::uint64_t id = 0;
+  auto operator<=>(const Key&) const = default;
+};
+
+Key key_of(const Event& e) {
+  return {e.t, e.rank, e.id};
 }
 
+// For the min-heap; spelt out because it runs a few dozen times per connection.
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    if (a.t.ns != b.t.ns) return a.t.ns > b.t.ns;
+    if (a.rank != b.rank) return a.rank > b.rank;
+    return a.id > b.id;
+  }
+};
+
+Event event_of(Timestamp t, std::uint64_t id, std::uint32_t rec, std::uint8_t mask,
+               std::uint8_t gen) {
+  return Event{t, id, rec, mask, static_cast<std::int8_t>(rank_of(mask)), gen};
+}
+
+// A four-tuple either way round (the next incarnation may have its client on the other end).
+tcp::FourTuple tuple_of(const ConnectionStart& s) {
+  tcp::Dir dir;
+  return tcp::FourTuple::from_packet(s.client_ip, s.client_port, s.server_ip, s.server_port, dir);
+}
+
+// Word-wise hashing as tcp::FourTupleHash: lookups run a few times per connection.
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v;
+  h *= 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 32);
+}
+
+std::uint64_t mix_ip(std::uint64_t h, const IpAddress& ip) {
+  std::uint64_t w[2];
+  std::memcpy(w, ip.bytes.data(), 16);
+  return mix(mix(h, w[0]), w[1]);
+}
+
+using HolderKey = std::pair<IpAddress, Side>;
+using PairKey = std::tuple<IpAddress, IpAddress, std::uint16_t>;
+
+struct KeyHash {
+  std::size_t operator()(const HolderKey& k) const noexcept {
+    return static_cast<std::size_t>(mix_ip(static_cast<std::uint64_t>(k.second), k.first));
+  }
+  std::size_t operator()(const PairKey& k) const noexcept {
+    const std::uint64_t h = mix_ip(std::get<2>(k), std::get<0>(k));
+    return static_cast<std::size_t>(mix_ip(h, std::get<1>(k)));
+  }
+};
+
+// The last connection of a four-tuple, while its next incarnation could still matter: while it
+// is live (the next one's start is its next_start), then while its TIME_WAIT could be cut.
+struct TupleEntry {
+  std::uint32_t rec = kNone;
+  bool live = true;
+  Timestamp tw_start;       // once ended with a TIME_WAIT: the entry and the pair's transfer
+  Timestamp tw_end;
+  Timestamp pair_tw_start;
+};
+
+using TupleMap = std::unordered_map<tcp::FourTuple, TupleEntry, tcp::FourTupleHash>;
+using TupleSlot = TupleMap::value_type;  // stays put while other entries come and go
+
+// What one connection's pending events need; freed once it ended and they are all swept.
+struct ConnRec {
+  std::uint64_t id = 0;
+  FrameRef frame;                       // its first frame, for the peaks it reaches
+  Timestamp first_ts;                   // as swept (later than the real one only if late)
+  std::optional<Timestamp> next_start;  // the next incarnation began while this one was live
+  std::uint32_t pair = kNone;
+  std::uint32_t holder[2] = {kNone, kNone};  // as client, as server
+  std::uint16_t refs = 0;               // pending events, plus one until on_end
+  std::uint8_t gen = 0;                 // bumped when a reuse voids its TIME_WAIT ends
+  bool in_range = false;                // its client port is in the range: counted in the pair
+  bool rate = false;                    // SYN seen: counted in the pair's rate
+  bool tw_holder[2] = {false, false};   // the roles holding its TIME_WAIT
+  bool holder_count = false;            // a non-empty entry: +1/-1 on those holders
+  bool pair_tw = false;                 // the client's TIME_WAIT holds the pair's port
+  bool start_swept = false;
+  bool end_swept = false;
+  TupleSlot* tuple = nullptr;           // the four-tuple's entry while it is this connection
+};
+
+// The running count of one holder or pair.
 struct Sweep {
-  f::PeakAt peak;
-  std::uint64_t tw_at_peak = 0;
-  f::StepSeries series;
-};
-
-struct Frame {
-  Timestamp capture_start;
-  Timestamp capture_end;
-  std::int64_t step_s = 1;
-};
-
-const f::ConnectionSummary& at(const std::vector<const f::ConnectionSummary*>& conns,
-                               std::size_t i) {
-  return *conns[i];
-}
-
-f::PeakAt peak_of(std::uint64_t value, Timestamp ts, const f::ConnectionSummary& c) {
-  f::PeakAt p;
-  p.value = value;
-  p.ts = ts;
-  p.frame = FrameRef{c.input, c.first_frame};
-  p.connection_id = c.id;
-  return p;
-}
-
-// Counts over time: the peak (first time it is reached) and the step series up to the capture end.
-Sweep sweep(std::vector<Event> events, const Frame& fr,
-            const std::vector<const f::ConnectionSummary*>& conns) {
-  std::sort(events.begin(), events.end(), event_less);
-  Sweep out;
-  const std::int64_t step_ns = fr.step_s * kNsPerSec;
-  auto bucket = [&](Timestamp t) {
-    return std::max<std::int64_t>(0, (t - fr.capture_start).ns) / step_ns;
-  };
-  const std::int64_t last_bucket = bucket(fr.capture_end);
-  std::optional<std::uint64_t> emitted;
-  auto emit = [&](std::int64_t b, std::uint64_t v) {
-    if (emitted && *emitted == v) return;
-    out.series.emplace_back(b * fr.step_s, v);
-    emitted = v;
-  };
   std::int64_t total = 0;
   std::int64_t tw = 0;
-  std::int64_t cur_b = 0;
-  std::uint64_t cur_max = 0;
-  bool series_open = true;
-  for (const Event& e : events) {
-    if (series_open && e.t > fr.capture_end) {
-      // Only ends lie beyond the capture: the series stops where the capture does.
-      emit(cur_b, cur_max);
-      if (cur_b < last_bucket) emit(cur_b + 1, static_cast<std::uint64_t>(total));
-      series_open = false;
-    }
-    if (series_open) {
-      const std::int64_t b = bucket(e.t);
-      if (b > cur_b) {
-        emit(cur_b, cur_max);
-        if (b > cur_b + 1) emit(cur_b + 1, static_cast<std::uint64_t>(total));
-        cur_b = b;
-        cur_max = static_cast<std::uint64_t>(total);
-      }
-    }
-    total += e.d_total;
-    tw += e.d_tw;
-    if (series_open) cur_max = std::max(cur_max, static_cast<std::uint64_t>(total));
-    if (total > 0 && static_cast<std::uint64_t>(total) > out.peak.value) {
-      out.peak = peak_of(static_cast<std::uint64_t>(total), e.t, at(conns, e.conn));
-      out.tw_at_peak = static_cast<std::uint64_t>(tw);
-    }
-  }
-  if (series_open) {
-    emit(cur_b, cur_max);
-    if (cur_b < last_bucket) emit(cur_b + 1, static_cast<std::uint64_t>(total));
-  }
-  return out;
-}
-
-// Most starts within one second: for each start t_j, the starts in (t_j - 1 s, t_j].
-f::PeakAt peak_rate(std::vector<std::pair<Timestamp, std::size_t>> starts,
-                    const std::vector<const f::ConnectionSummary*>& conns) {
-  std::sort(starts.begin(), starts.end());
-  f::PeakAt best;
-  std::size_t i = 0;
-  for (std::size_t j = 0; j < starts.size(); ++j) {
-    while (starts[i].first.ns <= starts[j].first.ns - kNsPerSec) ++i;
-    const std::uint64_t n = j - i + 1;
-    if (n > best.value) best = peak_of(n, starts[j].first, at(conns, starts[j].second));
-  }
-  return best;
-}
-
-struct TupleKey {
-  IpAddress a_ip;
-  std::uint16_t a_port;
-  IpAddress b_ip;
-  std::uint16_t b_port;
-  auto operator<=>(const TupleKey&) const = default;
+  tw::SeriesBuilder series;
 };
 
-TupleKey tuple_of(const f::ConnectionSummary& c) {
-  TupleKey k{c.client_ip, c.client_port, c.server_ip, c.server_port};
-  if (std::tie(k.b_ip, k.b_port) < std::tie(k.a_ip, k.a_port)) {
-    std::swap(k.a_ip, k.b_ip);
-    std::swap(k.a_port, k.b_port);
-  }
-  return k;
-}
+// Starts within the last second, for the sliding rate.
+struct Rate {
+  std::vector<std::int64_t> window;
+  std::size_t head = 0;
+};
+
+struct HolderState {
+  f::TimeWaitHolder h;
+  Sweep sweep;
+  Rate rate;
+  bool mid_stream = false;
+};
+
+struct PairState {
+  f::TimeWaitPair p;
+  Sweep sweep;
+  Rate rate;
+  bool mid_stream = false;
+  std::uint64_t open_at_end = 0;  // in range, still open: count until the capture end
+};
 
 bool holds_tw(Side holder, Side role) {
   return holder == role || holder == Side::both;
+}
+
+f::PeakAt peak_of(std::uint64_t value, Timestamp ts, const ConnRec& c) {
+  f::PeakAt p;
+  p.value = value;
+  p.ts = ts;
+  p.frame = c.frame;
+  p.connection_id = c.id;
+  return p;
 }
 
 struct Interval {
@@ -167,178 +213,370 @@ std::optional<Interval> time_wait_interval(const f::ConnectionSummary& c,
   return iv;
 }
 
-struct HolderAcc {
-  f::TimeWaitHolder h;
-  std::vector<Event> events;
-  std::vector<std::pair<Timestamp, std::size_t>> starts;
-  bool mid_stream = false;
-};
-
-struct PairAcc {
-  f::TimeWaitPair p;
-  std::vector<Event> events;
-  std::vector<std::pair<Timestamp, std::size_t>> starts;
-  bool mid_stream = false;
-};
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string rate_text(double v) {
-  return fixed(v, v < 10 ? 2 : (v < 100 ? 1 : 0));
-}
-
-std::string offset_text(const f::PeakAt& p, const Frame& fr) {
-  if (!p.ts) return "";
-  return format_rfc3339(*p.ts) + " (+" + fixed((*p.ts - fr.capture_start).seconds(), 3) +
-         " s into the capture)";
-}
-
-double offset_s(const f::PeakAt& p, const Frame& fr) {
-  return p.ts ? (*p.ts - fr.capture_start).seconds() : 0.0;
-}
-
-std::string seconds_str(Duration d) {
-  const double s = d.seconds();
-  return s == std::floor(s) ? fixed(s, 0) + " s" : fixed(s, 3) + " s";
-}
-
-bool lower_bound_of(const f::PeakAt& peak, bool mid_stream, const Frame& fr, Duration tw) {
+bool lower_bound_of(const f::PeakAt& peak, bool mid_stream, Timestamp capture_start,
+                    Duration tw) {
   if (mid_stream || !peak.ts) return true;
-  return (*peak.ts - fr.capture_start) < tw;
+  return (*peak.ts - capture_start) < tw;
 }
 
-constexpr const char* kAvoid =
-    "Avoid net.ipv4.tcp_tw_recycle (removed in Linux 4.12; it broke clients behind NAT) and "
-    "SO_LINGER 0 (RST instead of FIN: unsent and unread data are lost).";
-
-constexpr const char* kClientRemedies =
-    "Remedies: reuse connections (HTTP keep-alive, a connection pool); net.ipv4.tcp_tw_reuse=1 "
-    "lets new outgoing connections take over TIME_WAIT ports after 1 s when TCP timestamps are on; "
-    "widen net.ipv4.ip_local_port_range or spread over more source addresses; or have the server "
-    "close first. ";
-
-f::Finding pressure_finding(std::string cause, f::Severity sev, std::string subject,
-                            const f::PeakAt& at_peak) {
-  f::Finding fd;
-  fd.kind = "time_wait_pressure";
-  fd.cause = std::move(cause);
-  fd.severity = sev;
-  fd.confidence = f::Confidence::confirmed;  // observed counts: the real ones can only be higher
-  fd.connection_id = 0;
-  fd.subject = std::move(subject);
-  if (at_peak.ts) fd.ts = *at_peak.ts;
-  if (at_peak.frame.frame_no != 0) fd.frames = {at_peak.frame};
-  return fd;
-}
-
-std::string range_text(const f::TimeWaitPressure& tw) {
-  return std::to_string(tw.port_lo) + "-" + std::to_string(tw.port_hi);
-}
-
-void pair_findings(f::TimeWaitPair& p, const f::TimeWaitPressure& tw, const Frame& fr,
-                   std::vector<f::Finding>& out) {
-  const std::uint64_t range = tw.range_size();
-  const std::string subject =
-      to_string(p.client_ip) + " -> " + format_endpoint(p.server_ip, p.server_port);
-  const double share = range ? static_cast<double>(p.peak.value) / static_cast<double>(range) : 0;
-  const std::string lb = p.lower_bound ? " (a lower bound: what began before the capture is not "
-                                         "seen)"
-                                       : "";
-  auto add_common = [&](f::Finding& fd) {
-    fd.evidence.emplace_back("client_ip", to_string(p.client_ip));
-    fd.evidence.emplace_back("server", format_endpoint(p.server_ip, p.server_port));
-    fd.evidence.emplace_back("connections", static_cast<std::int64_t>(p.connections));
-    fd.evidence.emplace_back("peak_ports_in_use", static_cast<std::int64_t>(p.peak.value));
-    fd.evidence.emplace_back("time_wait_at_peak", static_cast<std::int64_t>(p.time_wait_at_peak));
-    fd.evidence.emplace_back("port_range", range_text(tw));
-    fd.evidence.emplace_back("range_size", static_cast<std::int64_t>(range));
-    fd.evidence.emplace_back("range_share", share);
-    fd.evidence.emplace_back("peak_offset_s", offset_s(p.peak, fr));
-    fd.evidence.emplace_back("peak_rate_per_s", static_cast<std::int64_t>(p.peak_rate.value));
-    if (auto s = tw.sustainable_rate()) fd.evidence.emplace_back("sustainable_rate_per_s", *s);
-    fd.evidence.emplace_back("time_wait_s", tw.time_wait.seconds());
-    fd.evidence.emplace_back("lower_bound", p.lower_bound);
-  };
-  if (range != 0 && share >= 0.5) {
-    const f::Severity sev = share >= 0.9 ? f::Severity::error : f::Severity::warning;
-    f::Finding fd = pressure_finding("port_exhaustion_risk", sev, subject, p.peak);
-    fd.message = to_string(p.client_ip) + " had " + std::to_string(p.peak.value) + " of the " +
-                 std::to_string(range) + " ports of its range " + range_text(tw) + " (" +
-                 fixed(share * 100, 0) + "%) tied up towards " +
-                 format_endpoint(p.server_ip, p.server_port) + " at once" + lb + ", at " +
-                 offset_text(p.peak, fr) + ": " +
-                 std::to_string(p.peak.value - p.time_wait_at_peak) + " open, " +
-                 std::to_string(p.time_wait_at_peak) + " in its own TIME_WAIT (" +
-                 seconds_str(tw.time_wait) +
-                 "). When all are taken, connect() fails with EADDRNOTAVAIL (\"Cannot assign "
-                 "requested address\"). " +
-                 kClientRemedies + kAvoid;
-    add_common(fd);
-    out.push_back(std::move(fd));
-    p.under_pressure = true;
+// Most starts within one second, sliding: the starts in (t - 1 s, t] at each start t.
+void add_start(Rate& r, f::PeakAt& best, Timestamp t, const ConnRec& c) {
+  const std::int64_t gone = (t + Duration{-kNsPerSec}).ns;
+  while (r.head < r.window.size() && r.window[r.head] <= gone) ++r.head;
+  if (r.head == r.window.size()) {
+    r.window.clear();
+    r.head = 0;
+  } else if (r.head > 64 && r.head * 2 > r.window.size()) {  // amortised: drop the gone half
+    r.window.erase(r.window.begin(), r.window.begin() + static_cast<std::ptrdiff_t>(r.head));
+    r.head = 0;
   }
-  const std::optional<double> sustainable = tw.sustainable_rate();
-  if (sustainable && static_cast<double>(p.peak_rate.value) > *sustainable) {
-    const f::Severity sev = share >= 0.5 ? f::Severity::warning : f::Severity::info;
-    f::Finding fd = pressure_finding("rate_above_sustainable", sev, subject, p.peak_rate);
-    fd.message = to_string(p.client_ip) + " opened " + std::to_string(p.peak_rate.value) +
-                 " new connections to " + format_endpoint(p.server_ip, p.server_port) +
-                 " within one second, reached at " + offset_text(p.peak_rate, fr) + ", above the " +
-                 rate_text(*sustainable) + "/s that the " + std::to_string(range) + "-port range " +
-                 range_text(tw) + " sustains with a " + seconds_str(tw.time_wait) +
-                 " TIME_WAIT (range / TIME_WAIT); at most " + std::to_string(p.peak.value) +
-                 " ports (" + fixed(share * 100, 0) + "%) were in use at once" + lb +
-                 ". Kept up for one TIME_WAIT, it uses up the range and connect() fails with "
-                 "EADDRNOTAVAIL. " +
-                 kClientRemedies + kAvoid;
-    add_common(fd);
-    out.push_back(std::move(fd));
-    p.under_pressure = true;
+  r.window.push_back(t.ns);
+  const std::uint64_t n = r.window.size() - r.head;
+  if (n > best.value) best = peak_of(n, t, c);
+}
+
+}  // namespace
+
+ConnectionStart start_of(const f::ConnectionSummary& c) {
+  ConnectionStart s;
+  s.id = c.id;
+  s.client_ip = c.client_ip;
+  s.server_ip = c.server_ip;
+  s.client_port = c.client_port;
+  s.server_port = c.server_port;
+  s.first_ts = c.first_ts;
+  s.mid_stream = c.mid_stream;
+  s.input = c.input;
+  s.first_frame = c.first_frame;
+  s.incarnation = c.incarnation;
+  return s;
+}
+
+struct TimeWaitAccumulator::Impl {
+  f::Settings settings;
+  Duration lateness;
+  std::optional<Timestamp> origin;       // the series grid: the first time given
+  std::optional<Timestamp> now;
+  std::optional<Timestamp> min_first;    // of all connections: with the inputs, the capture
+  std::optional<Timestamp> max_last;
+  std::uint64_t connections = 0;
+  std::optional<Timestamp> capture_end;  // set by finish(): series close there
+  std::optional<Key> frontier;           // the last event swept
+  std::uint64_t late = 0;
+
+  std::unordered_map<HolderKey, std::uint32_t, KeyHash> holder_index;
+  std::vector<HolderState> holders;
+  std::unordered_map<PairKey, std::uint32_t, KeyHash> pair_index;
+  std::vector<PairState> pairs;
+  std::vector<ConnRec> recs;
+  std::vector<std::uint32_t> free_recs;
+  std::size_t recs_in_use = 0;
+  std::unordered_map<std::uint64_t, std::uint32_t> live;  // id -> rec, until on_end
+  TupleMap tuples;
+  std::priority_queue<Event, std::vector<Event>, Later> heap;
+
+  Impl(const f::Settings& s, Duration l) : settings(s), lateness(l.ns > 0 ? l : Duration{}) {}
+
+  void note_time(Timestamp t) {
+    if (!origin) origin = t;
   }
-}
 
-void holder_findings(f::TimeWaitHolder& h, const f::TimeWaitPressure& tw, const Frame& fr,
-                     std::vector<f::Finding>& out) {
-  if (h.role != Side::server || tw.server_peak_warn == 0) return;
-  if (h.closed == 0 || h.active_closes * 2 <= h.closed) return;  // not "most"
-  if (h.peak.value < tw.server_peak_warn) return;
-  f::Finding fd = pressure_finding("server_holds_time_wait", f::Severity::warning,
-                                   "server " + to_string(h.ip), h.peak);
-  fd.message =
-      "server " + to_string(h.ip) + " closed first " + std::to_string(h.active_closes) +
-      " of its " + std::to_string(h.closed) + " closed connections and held " +
-      std::to_string(h.peak.value) + " TIME_WAIT entries at once" +
-      (h.lower_bound ? " (a lower bound: what began before the capture is not seen)" : "") +
-      ", at " + offset_text(h.peak, fr) + "; each lasts " + seconds_str(tw.time_wait) +
-      " (threshold " + std::to_string(tw.server_peak_warn) +
-      ", --server-tw-peak). Remedies: let the clients close first (HTTP/1.1 keep-alive, "
-      "clients that close when done) or reuse connections; past net.ipv4.tcp_max_tw_buckets "
-      "the kernel silently skips TIME_WAIT (\"time wait bucket table overflow\"). "
-      "net.ipv4.tcp_tw_reuse does not help here (outgoing connections only). " +
-      kAvoid;
-  fd.evidence.emplace_back("ip", to_string(h.ip));
-  fd.evidence.emplace_back("role", "server");
-  fd.evidence.emplace_back("connections", static_cast<std::int64_t>(h.connections));
-  fd.evidence.emplace_back("closed", static_cast<std::int64_t>(h.closed));
-  fd.evidence.emplace_back("active_closes", static_cast<std::int64_t>(h.active_closes));
-  fd.evidence.emplace_back("time_wait_entries", static_cast<std::int64_t>(h.entries));
-  fd.evidence.emplace_back("peak_time_wait", static_cast<std::int64_t>(h.peak.value));
-  fd.evidence.emplace_back("peak_offset_s", offset_s(h.peak, fr));
-  fd.evidence.emplace_back("threshold", static_cast<std::int64_t>(tw.server_peak_warn));
-  fd.evidence.emplace_back("time_wait_s", tw.time_wait.seconds());
-  fd.evidence.emplace_back("lower_bound", h.lower_bound);
-  out.push_back(std::move(fd));
-  h.under_pressure = true;
-}
+  // An event older than what was swept cannot take its place in the order any more: it is
+  // moved just after the last swept event (counted: the caller broke the lateness bound).
+  Timestamp not_before_frontier(Timestamp t, int rank, std::uint64_t id) {
+    if (!frontier || Key{t, rank, id} > *frontier) return t;
+    ++late;
+    return frontier->t + Duration{1};
+  }
 
-Frame frame_of(const std::vector<const f::ConnectionSummary*>& conns,
+  std::uint32_t holder_of(const IpAddress& ip, Side role, bool mid_stream) {
+    const auto [it, fresh] =
+        holder_index.try_emplace({ip, role}, static_cast<std::uint32_t>(holders.size()));
+    if (fresh) {
+      holders.emplace_back();
+      holders.back().h.ip = ip;
+      holders.back().h.role = role;
+    }
+    HolderState& h = holders[it->second];
+    ++h.h.connections;
+    h.mid_stream = h.mid_stream || mid_stream;
+    return it->second;
+  }
+
+  std::uint32_t pair_of(const ConnectionStart& s) {
+    const auto [it, fresh] = pair_index.try_emplace({s.client_ip, s.server_ip, s.server_port},
+                                                    static_cast<std::uint32_t>(pairs.size()));
+    if (fresh) {
+      pairs.emplace_back();
+      pairs.back().p.client_ip = s.client_ip;
+      pairs.back().p.server_ip = s.server_ip;
+      pairs.back().p.server_port = s.server_port;
+    }
+    PairState& p = pairs[it->second];
+    ++p.p.connections;
+    p.mid_stream = p.mid_stream || s.mid_stream;
+    return it->second;
+  }
+
+  std::uint32_t alloc_rec() {
+    ++recs_in_use;
+    if (!free_recs.empty()) {
+      const std::uint32_t i = free_recs.back();
+      free_recs.pop_back();
+      return i;
+    }
+    recs.emplace_back();
+    return static_cast<std::uint32_t>(recs.size() - 1);
+  }
+
+  void drop_tuple(ConnRec& r) {
+    const tcp::FourTuple key = r.tuple->first;  // not a reference into the node being erased
+    tuples.erase(key);
+    r.tuple = nullptr;
+  }
+
+  // One reference fewer; the last frees the record (and the four-tuple entry it owns: with no
+  // event of it left to move, a later reuse has nothing to cut).
+  void release(std::uint32_t i) {
+    ConnRec& r = recs[i];
+    if (--r.refs > 0) return;
+    if (r.tuple != nullptr) drop_tuple(r);
+    r = ConnRec{};
+    free_recs.push_back(i);
+    --recs_in_use;
+  }
+
+  void push(std::uint32_t i, Timestamp t, std::uint8_t mask) {
+    ConnRec& r = recs[i];
+    ++r.refs;
+    heap.push(event_of(t, r.id, i, mask, r.gen));
+  }
+
+  // Two things of one rank: one event when they fall at the same instant.
+  void push_two(std::uint32_t i, Timestamp t1, std::uint8_t m1, Timestamp t2, std::uint8_t m2) {
+    if (m1 != 0 && m2 != 0 && t1 == t2) return push(i, t1, m1 | m2);
+    if (m1 != 0) push(i, t1, m1);
+    if (m2 != 0) push(i, t2, m2);
+  }
+
+  void push_tw_ends(std::uint32_t i, Timestamp holder_end, Timestamp pair_end) {
+    const ConnRec& r = recs[i];
+    push_two(i, holder_end, r.holder_count ? kHolderEnd | kTwEnd : 0, pair_end,
+             r.pair_tw ? kPairEnd | kTwEnd : 0);
+  }
+
+  // The four-tuple's next incarnation started: the previous one learns its next start (live)
+  // or has its TIME_WAIT cut short (ended), as the batch rule in time_wait_interval().
+  void link_tuple(const ConnectionStart& s, std::uint32_t i) {
+    const auto [it, fresh] = tuples.try_emplace(tuple_of(s));
+    if (!fresh) {
+      TupleEntry& prev = it->second;
+      recs[prev.rec].tuple = nullptr;
+      if (prev.live) {
+        recs[prev.rec].next_start = s.first_ts;
+      } else {
+        cut(prev, prev.rec, s.first_ts);
+      }
+    }
+    it->second = TupleEntry{i, true, {}, {}, {}};
+    recs[i].tuple = &*it;
+  }
+
+  void cut(TupleEntry& e, std::uint32_t i, Timestamp next) {
+    ConnRec& r = recs[i];
+    if (next < e.tw_start || next >= e.tw_end) return;  // the rule's min() changes nothing
+    if (r.end_swept) {  // only for a start older than the swept frontier
+      ++late;
+      return;
+    }
+    ++r.gen;  // the ends pushed at the old end are void
+    const Timestamp end = std::max(not_before_frontier(next, -1, r.id), e.tw_start);
+    if (end == e.tw_start && !r.start_swept) r.holder_count = false;  // empty now, as in batch
+    e.tw_end = end;
+    push_tw_ends(i, end, std::max(end, e.pair_tw_start));
+  }
+
+  void on_start(const ConnectionStart& s) {
+    note_time(s.first_ts);
+    ++connections;
+    if (!min_first || s.first_ts < *min_first) min_first = s.first_ts;
+    const std::uint32_t i = alloc_rec();
+    const std::uint32_t client = holder_of(s.client_ip, Side::client, s.mid_stream);
+    const std::uint32_t server = holder_of(s.server_ip, Side::server, s.mid_stream);
+    const std::uint32_t pair = pair_of(s);
+    ConnRec& r = recs[i];
+    r.refs = 1;
+    r.id = s.id;
+    r.frame = FrameRef{s.input, s.first_frame};
+    r.holder[0] = client;
+    r.holder[1] = server;
+    r.pair = pair;
+    r.in_range = s.client_port >= settings.port_range_lo && s.client_port <= settings.port_range_hi;
+    if (!r.in_range) ++pairs[pair].p.outside_range;  // counted, not swept
+    r.rate = !s.mid_stream;
+    r.first_ts = not_before_frontier(s.first_ts, 1, s.id);
+    live[s.id] = i;
+    link_tuple(s, i);
+    if (r.in_range || r.rate) push(i, recs[i].first_ts, kPairStart);
+  }
+
+  void count_closes(const f::ConnectionSummary& c, const ConnRec& r) {
+    for (int k = 0; k < 2; ++k) {
+      f::TimeWaitHolder& h = holders[r.holder[k]].h;
+      if (c.active_closer != Side::none) ++h.closed;
+      if (holds_tw(c.active_closer, k == 0 ? Side::client : Side::server)) ++h.active_closes;
+    }
+  }
+
+  // The TIME_WAIT entry of an ended connection: its holders' +1/-1 and rate, and the pair's
+  // transfer and end when the client holds it for a port in range.
+  void schedule_time_wait(const f::ConnectionSummary& c, std::uint32_t i, const Interval& iv) {
+    ConnRec& r = recs[i];
+    for (int k = 0; k < 2; ++k) {
+      r.tw_holder[k] = holds_tw(c.time_wait_holder, k == 0 ? Side::client : Side::server);
+      if (r.tw_holder[k]) ++holders[r.holder[k]].h.entries;
+    }
+    const Timestamp start = not_before_frontier(iv.start, 0, r.id);
+    const Timestamp end = not_before_frontier(iv.end, -1, r.id);
+    r.holder_count = end > start;  // an empty entry counts for the rate, not in the sweep
+    r.pair_tw = r.tw_holder[0] && r.in_range;
+    Timestamp pair_start = start;
+    Timestamp pair_end = end;
+    if (r.pair_tw) {
+      ++pairs[r.pair].p.time_wait_entries;
+      const Timestamp real_start = std::max(iv.start, r.first_ts);
+      pair_start = not_before_frontier(real_start, 0, r.id);
+      pair_end = std::max(not_before_frontier(std::max(iv.end, real_start), -1, r.id), pair_start);
+    }
+    push_two(i, start, kHolderStart, pair_start, r.pair_tw ? kPairTw : 0);
+    push_tw_ends(i, end, pair_end);
+    if (r.tuple != nullptr && end > start) {  // a later reuse could still cut it
+      TupleEntry& e = r.tuple->second;
+      e.live = false;
+      e.tw_start = start;
+      e.tw_end = end;
+      e.pair_tw_start = pair_start;
+    }
+  }
+
+  void on_end(const f::ConnectionSummary& c) {
+    if (!max_last || c.last_ts > *max_last) max_last = c.last_ts;
+    auto found = live.find(c.id);
+    if (found == live.end()) {  // never started: take its start from the summary
+      on_start(start_of(c));
+      found = live.find(c.id);
+    }
+    const std::uint32_t i = found->second;
+    live.erase(found);
+    count_closes(c, recs[i]);
+    const std::optional<Interval> iv = time_wait_interval(c, recs[i].next_start, settings.time_wait);
+    if (iv) schedule_time_wait(c, i, *iv);
+    ConnRec& r = recs[i];
+    if (r.in_range && !r.pair_tw) {
+      const bool open = c.close_kind == f::CloseKind::open_at_end ||
+                        c.close_kind == f::CloseKind::half_closed;
+      if (open) {
+        ++pairs[r.pair].open_at_end;  // one event for all of them at finish()
+      } else {
+        push(i, not_before_frontier(std::max(c.last_ts, r.first_ts), -1, r.id), kPairEnd);
+      }
+    }
+    if (r.tuple != nullptr && r.tuple->second.live) drop_tuple(r);  // no TIME_WAIT to cut
+    release(i);
+  }
+
+  void step(Sweep& s, f::PeakAt& peak, std::uint64_t* tw_at_peak, Timestamp t,
+            std::int64_t d_total, std::int64_t d_tw, const ConnRec* c) {
+    if (s.series.open()) {
+      // Only ends lie beyond the capture: the series stops where the capture does.
+      if (capture_end && t > *capture_end) {
+        s.series.close(*capture_end, *origin, s.total);
+      } else {
+        s.series.before(t, *origin, s.total);
+      }
+    }
+    s.total += d_total;
+    s.tw += d_tw;
+    if (s.series.open()) s.series.after(s.total);
+    if (c != nullptr && s.total > 0 && static_cast<std::uint64_t>(s.total) > peak.value) {
+      peak = peak_of(static_cast<std::uint64_t>(s.total), t, *c);
+      if (tw_at_peak != nullptr) *tw_at_peak = static_cast<std::uint64_t>(s.tw);
+    }
+  }
+
+  void step_pair(ConnRec& r, Timestamp t, std::int64_t d_total, std::int64_t d_tw) {
+    PairState& p = pairs[r.pair];
+    step(p.sweep, p.p.peak, &p.p.time_wait_at_peak, t, d_total, d_tw, &r);
+  }
+
+  void step_holders(ConnRec& r, Timestamp t, std::int64_t d_total) {
+    for (int k = 0; k < 2; ++k) {
+      if (!r.tw_holder[k]) continue;
+      HolderState& h = holders[r.holder[k]];
+      step(h.sweep, h.h.peak, nullptr, t, d_total, 0, &r);
+    }
+  }
+
+  void apply(const Event& e, ConnRec& r) {
+    if ((e.mask & kPairStart) != 0) {
+      PairState& p = pairs[r.pair];
+      if (r.in_range) step_pair(r, e.t, +1, 0);
+      if (r.rate) add_start(p.rate, p.p.peak_rate, e.t, r);
+    }
+    if ((e.mask & kHolderStart) != 0) {
+      for (int k = 0; k < 2; ++k) {
+        if (!r.tw_holder[k]) continue;
+        HolderState& h = holders[r.holder[k]];
+        add_start(h.rate, h.h.peak_rate, e.t, r);
+      }
+      if (r.holder_count) step_holders(r, e.t, +1);
+      r.start_swept = true;
+    }
+    if ((e.mask & kPairTw) != 0) step_pair(r, e.t, 0, +1);
+    if ((e.mask & kHolderEnd) != 0) step_holders(r, e.t, -1);
+    if ((e.mask & kPairEnd) != 0) step_pair(r, e.t, -1, r.pair_tw ? -1 : 0);
+    if ((e.mask & kTwEnd) != 0) r.end_swept = true;
+  }
+
+  void sweep_one() {
+    const Event e = heap.top();
+    heap.pop();
+    frontier = key_of(e);
+    if ((e.mask & kOpenEnd) != 0) {
+      PairState& p = pairs[e.rec];
+      step(p.sweep, p.p.peak, &p.p.time_wait_at_peak, e.t,
+           -static_cast<std::int64_t>(p.open_at_end), 0, nullptr);
+      return;
+    }
+    ConnRec& r = recs[e.rec];
+    if ((e.mask & kTwEnd) == 0 || e.gen == r.gen) apply(e, r);
+    release(e.rec);
+  }
+
+  void advance(Timestamp t) {
+    note_time(t);
+    if (!now || t > *now) now = t;
+    if (!max_last) return;  // nothing ended: every event could still have one before it
+    // No event can come before now - lateness any more; nor beyond the last packet of an ended
+    // connection, which the capture end is at least (the series must not pass the capture end).
+    const Timestamp w = std::min(*now + Duration{-lateness.ns}, *max_last + Duration{1});
+    while (!heap.empty() && heap.top().t < w) sweep_one();
+  }
+
+  f::TimeWaitPressure finish(const std::vector<f::InputReport>& inputs,
+                             std::vector<f::Finding>& out);
+};
+
+namespace {
+
+struct Frame {
+  Timestamp capture_start;
+  Timestamp capture_end;
+  std::int64_t step_s = 1;
+};
+
+Frame frame_of(std::optional<Timestamp> lo, std::optional<Timestamp> hi,
                const std::vector<f::InputReport>& inputs) {
-  std::optional<Timestamp> lo;
-  std::optional<Timestamp> hi;
   auto widen = [&](Timestamp a, Timestamp b) {
     if (!lo || a < *lo) lo = a;
     if (!hi || b > *hi) hi = b;
@@ -346,7 +584,6 @@ Frame frame_of(const std::vector<const f::ConnectionSummary*>& conns,
   for (const f::InputReport& in : inputs) {
     if (in.first_ts && in.last_ts) widen(*in.first_ts, *in.last_ts);
   }
-  for (const f::ConnectionSummary* c : conns) widen(c->first_ts, c->last_ts);
   Frame fr;
   fr.capture_start = lo.value_or(Timestamp{});
   fr.capture_end = hi.value_or(fr.capture_start);
@@ -357,109 +594,7 @@ Frame frame_of(const std::vector<const f::ConnectionSummary*>& conns,
   return fr;
 }
 
-}  // namespace
-
-f::TimeWaitPressure compute_time_wait_pressure(const std::vector<f::ConnectionSummary>& connections,
-                                               const std::vector<f::InputReport>& inputs,
-                                               const f::Settings& settings,
-                                               std::vector<f::Finding>& out) {
-  f::TimeWaitPressure tw;
-  tw.time_wait = settings.time_wait;
-  tw.port_lo = settings.port_range_lo;
-  tw.port_hi = settings.port_range_hi;
-  tw.server_peak_warn = settings.server_tw_peak;
-
-  std::vector<const f::ConnectionSummary*> conns;
-  conns.reserve(connections.size());
-  for (const f::ConnectionSummary& c : connections) conns.push_back(&c);
-  std::sort(conns.begin(), conns.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  const Frame fr = frame_of(conns, inputs);
-  if (!conns.empty() || !inputs.empty()) {
-    tw.capture_start = fr.capture_start;
-    tw.capture_end = fr.capture_end;
-  }
-  tw.series_step_s = fr.step_s;
-
-  // The next incarnation of each connection's four-tuple (ids follow first packets).
-  std::vector<std::optional<Timestamp>> next_start(conns.size());
-  {
-    std::map<TupleKey, std::size_t> last_of;
-    for (std::size_t i = 0; i < conns.size(); ++i) {
-      const auto [it, fresh] = last_of.try_emplace(tuple_of(*conns[i]), i);
-      if (!fresh) {
-        next_start[it->second] = conns[i]->first_ts;
-        it->second = i;
-      }
-    }
-  }
-
-  std::map<std::pair<IpAddress, Side>, HolderAcc> holders;
-  std::map<std::tuple<IpAddress, IpAddress, std::uint16_t>, PairAcc> pairs;
-  const Timestamp still_open = fr.capture_end + Duration{1};
-  for (std::size_t i = 0; i < conns.size(); ++i) {
-    const f::ConnectionSummary& c = *conns[i];
-    const std::optional<Interval> tw_iv = time_wait_interval(c, next_start[i], tw.time_wait);
-    for (Side role : {Side::client, Side::server}) {
-      HolderAcc& h = holders[{role == Side::client ? c.client_ip : c.server_ip, role}];
-      h.h.ip = role == Side::client ? c.client_ip : c.server_ip;
-      h.h.role = role;
-      ++h.h.connections;
-      if (c.active_closer != Side::none) ++h.h.closed;
-      if (holds_tw(c.active_closer, role)) ++h.h.active_closes;
-      h.mid_stream = h.mid_stream || c.mid_stream;
-      if (tw_iv && holds_tw(c.time_wait_holder, role)) {
-        ++h.h.entries;
-        h.starts.emplace_back(tw_iv->start, i);
-        if (tw_iv->end > tw_iv->start) {
-          h.events.push_back({tw_iv->start, +1, 0, i});
-          h.events.push_back({tw_iv->end, -1, 0, i});
-        }
-      }
-    }
-    PairAcc& p = pairs[{c.client_ip, c.server_ip, c.server_port}];
-    p.p.client_ip = c.client_ip;
-    p.p.server_ip = c.server_ip;
-    p.p.server_port = c.server_port;
-    ++p.p.connections;
-    p.mid_stream = p.mid_stream || c.mid_stream;
-    if (!c.mid_stream) p.starts.emplace_back(c.first_ts, i);
-    if (c.client_port < tw.port_lo || c.client_port > tw.port_hi) {
-      ++p.p.outside_range;
-      continue;
-    }
-    const bool client_tw = tw_iv && holds_tw(c.time_wait_holder, Side::client);
-    if (client_tw) {
-      ++p.p.time_wait_entries;
-      const Timestamp tw_start = std::max(tw_iv->start, c.first_ts);
-      p.events.push_back({c.first_ts, +1, 0, i});
-      p.events.push_back({tw_start, 0, +1, i});
-      p.events.push_back({std::max(tw_iv->end, tw_start), -1, -1, i});
-      continue;
-    }
-    const bool open =
-        c.close_kind == f::CloseKind::open_at_end || c.close_kind == f::CloseKind::half_closed;
-    p.events.push_back({c.first_ts, +1, 0, i});
-    p.events.push_back({open ? still_open : std::max(c.last_ts, c.first_ts), -1, 0, i});
-  }
-
-  for (auto& [key, acc] : holders) {
-    if (acc.h.entries == 0) continue;
-    Sweep s = sweep(std::move(acc.events), fr, conns);
-    acc.h.peak = s.peak;
-    acc.h.series = std::move(s.series);
-    acc.h.peak_rate = peak_rate(std::move(acc.starts), conns);
-    acc.h.lower_bound = lower_bound_of(acc.h.peak, acc.mid_stream, fr, tw.time_wait);
-    tw.holders.push_back(std::move(acc.h));
-  }
-  for (auto& [key, acc] : pairs) {
-    Sweep s = sweep(std::move(acc.events), fr, conns);
-    acc.p.peak = s.peak;
-    acc.p.time_wait_at_peak = s.tw_at_peak;
-    acc.p.series = std::move(s.series);
-    acc.p.peak_rate = peak_rate(std::move(acc.starts), conns);
-    acc.p.lower_bound = lower_bound_of(acc.p.peak, acc.mid_stream, fr, tw.time_wait);
-    tw.pairs.push_back(std::move(acc.p));
-  }
+void sort_sections(f::TimeWaitPressure& tw) {
   std::sort(tw.holders.begin(), tw.holders.end(), [](const auto& a, const auto& b) {
     return std::make_tuple(b.peak.value, b.entries, a.ip, a.role) <
            std::make_tuple(a.peak.value, a.entries, b.ip, b.role);
@@ -470,9 +605,110 @@ f::TimeWaitPressure compute_time_wait_pressure(const std::vector<f::ConnectionSu
                                                             b.client_ip, b.server_ip,
                                                             b.server_port);
   });
-  for (f::TimeWaitPair& p : tw.pairs) pair_findings(p, tw, fr, out);
-  for (f::TimeWaitHolder& h : tw.holders) holder_findings(h, tw, fr, out);
+}
+
+}  // namespace
+
+f::TimeWaitPressure TimeWaitAccumulator::Impl::finish(const std::vector<f::InputReport>& inputs,
+                                                      std::vector<f::Finding>& out) {
+  f::TimeWaitPressure tw;
+  tw.time_wait = settings.time_wait;
+  tw.port_lo = settings.port_range_lo;
+  tw.port_hi = settings.port_range_hi;
+  tw.server_peak_warn = settings.server_tw_peak;
+  const Frame fr = frame_of(min_first, max_last, inputs);
+  if (connections != 0 || !inputs.empty()) {
+    tw.capture_start = fr.capture_start;
+    tw.capture_end = fr.capture_end;
+  }
+  if (!origin) origin = fr.capture_start;
+  capture_end = fr.capture_end;
+  // Still open at the end: counted until just after it, so in every step of the series.
+  const Timestamp still_open = fr.capture_end + Duration{1};
+  for (std::uint32_t k = 0; k < pairs.size(); ++k) {
+    if (pairs[k].open_at_end != 0) heap.push(event_of(still_open, 0, k, kOpenEnd, 0));
+  }
+  while (!heap.empty()) sweep_one();
+
+  // One step for every series: the batch step, rounded up to a multiple of every series' own.
+  std::int64_t finest = 1;
+  for (HolderState& h : holders) {
+    h.sweep.series.close(fr.capture_end, *origin, h.sweep.total);
+    finest = std::max(finest, h.sweep.series.step_s());
+  }
+  for (PairState& p : pairs) {
+    p.sweep.series.close(fr.capture_end, *origin, p.sweep.total);
+    finest = std::max(finest, p.sweep.series.step_s());
+  }
+  tw.series_step_s = (fr.step_s + finest - 1) / finest * finest;
+  const std::int64_t lead_ns = (*origin - fr.capture_start).ns;
+
+  for (HolderState& h : holders) {
+    if (h.h.entries == 0) continue;
+    h.h.series = h.sweep.series.result(tw.series_step_s, lead_ns);
+    h.h.lower_bound = lower_bound_of(h.h.peak, h.mid_stream, fr.capture_start, tw.time_wait);
+    tw.holders.push_back(std::move(h.h));
+  }
+  for (PairState& p : pairs) {
+    p.p.series = p.sweep.series.result(tw.series_step_s, lead_ns);
+    p.p.lower_bound = lower_bound_of(p.p.peak, p.mid_stream, fr.capture_start, tw.time_wait);
+    tw.pairs.push_back(std::move(p.p));
+  }
+  sort_sections(tw);
+  append_time_wait_findings(tw, out);
   return tw;
+}
+
+TimeWaitAccumulator::TimeWaitAccumulator(const f::Settings& settings, Duration max_lateness)
+    : impl_(std::make_unique<Impl>(settings, max_lateness)) {}
+TimeWaitAccumulator::~TimeWaitAccumulator() = default;
+TimeWaitAccumulator::TimeWaitAccumulator(TimeWaitAccumulator&&) noexcept = default;
+TimeWaitAccumulator& TimeWaitAccumulator::operator=(TimeWaitAccumulator&&) noexcept = default;
+
+void TimeWaitAccumulator::on_start(const ConnectionStart& s) {
+  impl_->on_start(s);
+}
+void TimeWaitAccumulator::on_end(const f::ConnectionSummary& c) {
+  impl_->on_end(c);
+}
+void TimeWaitAccumulator::advance(Timestamp now) {
+  impl_->advance(now);
+}
+f::TimeWaitPressure TimeWaitAccumulator::finish(const std::vector<f::InputReport>& inputs,
+                                                std::vector<f::Finding>& out) {
+  return impl_->finish(inputs, out);
+}
+std::size_t TimeWaitAccumulator::pending_events() const {
+  return impl_->heap.size();
+}
+std::size_t TimeWaitAccumulator::tracked_connections() const {
+  return impl_->recs_in_use;
+}
+std::size_t TimeWaitAccumulator::tracked_tuples() const {
+  return impl_->tuples.size();
+}
+std::uint64_t TimeWaitAccumulator::late_events() const {
+  return impl_->late;
+}
+
+// Batch: the connections in id order, each started then ended, swept at finish().
+f::TimeWaitPressure compute_time_wait_pressure(const std::vector<f::ConnectionSummary>& connections,
+                                               const std::vector<f::InputReport>& inputs,
+                                               const f::Settings& settings,
+                                               std::vector<f::Finding>& out) {
+  std::vector<const f::ConnectionSummary*> conns;
+  conns.reserve(connections.size());
+  for (const f::ConnectionSummary& c : connections) conns.push_back(&c);
+  std::sort(conns.begin(), conns.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  std::optional<Timestamp> first;
+  for (const f::ConnectionSummary* c : conns) {
+    if (!first || c->first_ts < *first) first = c->first_ts;
+  }
+  TimeWaitAccumulator acc(settings, Duration{});
+  acc.advance(frame_of(first, std::nullopt, inputs).capture_start);  // anchors the series grid
+  for (const f::ConnectionSummary* c : conns) acc.on_start(start_of(*c));
+  for (const f::ConnectionSummary* c : conns) acc.on_end(*c);
+  return acc.finish(inputs, out);
 }
 
 void analyze_time_wait_pressure(f::Report& report) {
