@@ -57,6 +57,23 @@ Side active_closer_of(const tcp::Endpoint& c, const tcp::Endpoint& s) {
 
 }  // namespace
 
+ConnectionStart start_of(const tcp::Connection& conn) {
+  ConnectionStart out;
+  out.id = conn.id();
+  const tcp::FourTuple& t = conn.tuple();
+  const bool client_is_a = conn.client_dir() == tcp::Dir::a_to_b;
+  out.client_ip = client_is_a ? t.a_ip : t.b_ip;
+  out.client_port = client_is_a ? t.a_port : t.b_port;
+  out.server_ip = client_is_a ? t.b_ip : t.a_ip;
+  out.server_port = client_is_a ? t.b_port : t.a_port;
+  out.first_ts = conn.first_ts();
+  out.mid_stream = conn.mid_stream();
+  out.input = conn.first_frame().input;
+  out.first_frame = conn.first_frame().frame_no;
+  out.incarnation = conn.incarnation();
+  return out;
+}
+
 findings::ConnectionSummary summarize(const Subject& s) {
   const tcp::Connection& conn = s.conn;
   const tcp::Endpoint& c = conn.endpoint(Role::client);

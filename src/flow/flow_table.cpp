@@ -37,6 +37,7 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
+  started_ = nullptr;
   tcp::FourTuple flow_key = key;
   Flow& flow = flow_of(key, dir, s, interface_id, flow_key);
   route(flow_key, flow, dir, s, interface_id);
@@ -241,6 +242,7 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
     previous->client_role_now = previous->client_dir == client_dir ? Role::client : Role::server;
   }
   flow.current = make_connection(key, client_dir, ++flow.incarnations, mid_stream);
+  started_ = flow.current;
   flow.current->set_interface_id(interface_id);
   if (previous) flow.current->set_previous(*previous);
   ++live_;

@@ -55,7 +55,7 @@ class Run {
     }
     open_inputs();
     if (options_.observer != nullptr) options_.observer->on_start(report_);
-    stage_.emplace(report_, ctx_, options_.observer);
+    stage_.emplace(report_, ctx_, options_.observer, lateness());
     merge_and_process();
     table_.finish();
     stage_->finish();
@@ -150,7 +150,9 @@ class Run {
     tcp::Dir dir;
     const tcp::FourTuple key = tcp::FourTuple::from_packet(
         pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir, pkt_.vlan_id);
+    clock_ = std::max(clock_, frame.ts);
     table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
+    if (const tcp::Connection* c = table_.started()) stage_->started(*c, clock_);
     table_.expire(frame.ts);
   }
 
@@ -218,13 +220,21 @@ class Run {
   void finalize(const tcp::Connection& c) {
     report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
                                    c.endpoint(tcp::Role::server).counters.duplicates;
-    stage_->add(c);
+    stage_->finished(c, clock_);
   }
 
-  // TIME_WAIT pressure needs every connection's summary.
+  // Streamed over the run; the inputs give the capture's start and end.
   void analyze_time_wait_pressure() {
-    report_.time_wait = detect::compute_time_wait_pressure(
-        stage_->all_summaries(), report_.inputs, report_.settings, report_.findings);
+    report_.time_wait = stage_->time_wait().finish(report_.inputs, report_.findings);
+  }
+
+  // How late (capture time) a connection can be finalised after its TIME_WAIT began: the flow
+  // table's longest wait (idle timeout; settle; TIME_WAIT of 2MSL) plus its one-second timer
+  // granularity and a margin for packets that keep coming after TIME_WAIT began.
+  [[nodiscard]] Duration lateness() const {
+    const flow::FlowSettings defaults;
+    return options_.idle_timeout + defaults.settle + options_.settings.msl * 2 +
+           options_.settings.time_wait + Duration::from_s(120);
   }
 
   const Options& options_;
@@ -232,6 +242,7 @@ class Run {
   detect::Context ctx_;
   flow::FlowTable table_;
   std::optional<detail::SummaryStage> stage_;
+  Timestamp clock_{INT64_MIN};  // the latest capture time seen (timestamps can go backwards)
   std::unique_ptr<capture::BpfFilter> filter_;
   std::vector<OpenInput> inputs_;
   decode::DecodedPacket pkt_;

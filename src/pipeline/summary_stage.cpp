@@ -6,8 +6,8 @@
 namespace lastack::pipeline::detail {
 
 SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
-                           RunObserver* observer)
-    : report_(report), ctx_(ctx), observer_(observer) {
+                           RunObserver* observer, Duration lateness)
+    : report_(report), ctx_(ctx), observer_(observer), time_wait_(report.settings, lateness) {
   current_ = std::make_unique<Batch>();
   created_ = 1;
   worker_ = std::thread([this] { work(); });
@@ -23,17 +23,27 @@ SummaryStage::~SummaryStage() {
   worker_.join();
 }
 
-void SummaryStage::add(const tcp::Connection& c) {
-  if (current_->used == kBatchItems) {
-    hand_over();
-    current_ = take_free();
-  }
+void SummaryStage::make_room() {
+  if (current_->used < kBatchItems && current_->steps.size() < 4 * kBatchItems) return;
+  hand_over();
+  current_ = take_free();
+}
+
+void SummaryStage::started(const tcp::Connection& c, Timestamp now) {
+  make_room();
+  current_->steps.push_back({false, static_cast<std::uint32_t>(current_->starts.size()), now});
+  current_->starts.push_back(detect::start_of(c));
+}
+
+void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
+  make_room();
   if (current_->used == current_->items.size()) current_->items.emplace_back();
+  current_->steps.push_back({true, static_cast<std::uint32_t>(current_->used), now});
   current_->items[current_->used++].conn = c;
 }
 
 void SummaryStage::finish() {
-  if (current_ && current_->used > 0) hand_over();
+  if (current_ && !current_->steps.empty()) hand_over();
   current_.reset();
   {
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -84,6 +94,8 @@ void SummaryStage::work() {
       }
     }
     b->used = 0;
+    b->starts.clear();
+    b->steps.clear();
     {
       const std::lock_guard<std::mutex> lock(mutex_);
       free_.push_back(std::move(b));
@@ -93,18 +105,28 @@ void SummaryStage::work() {
 }
 
 void SummaryStage::consume(Batch& b) {
-  const bool keep_all = report_.settings.all_connections;
-  for (std::size_t i = 0; i < b.used; ++i) {
-    Finished& f = b.items[i];
-    b.findings.clear();
-    detect::analyze_connection(*f.conn, ctx_, f.summary, b.findings);
-    const bool has_findings = !b.findings.empty();
-    if (observer_ != nullptr) observer_->on_connection(f.summary, has_findings);
-    all_.push_back(f.summary);
-    if (has_findings || keep_all) report_.connections.push_back(f.summary);
-    report_.findings.insert(report_.findings.end(), std::make_move_iterator(b.findings.begin()),
-                            std::make_move_iterator(b.findings.end()));
+  for (const Step& step : b.steps) {
+    if (step.finished) {
+      judge(b.items[step.index], b, step.now);
+    } else {
+      time_wait_.advance(step.now);  // the series grid starts at the first packet
+      time_wait_.on_start(b.starts[step.index]);
+    }
   }
+}
+
+void SummaryStage::judge(Finished& f, Batch& b, Timestamp now) {
+  b.findings.clear();
+  detect::analyze_connection(*f.conn, ctx_, f.summary, b.findings);
+  const bool has_findings = !b.findings.empty();
+  if (observer_ != nullptr) observer_->on_connection(f.summary, has_findings);
+  time_wait_.on_end(f.summary);
+  time_wait_.advance(now);
+  if (has_findings || report_.settings.all_connections) {
+    report_.connections.push_back(std::move(f.summary));
+  }
+  report_.findings.insert(report_.findings.end(), std::make_move_iterator(b.findings.begin()),
+                          std::make_move_iterator(b.findings.end()));
 }
 
 }  // namespace lastack::pipeline::detail

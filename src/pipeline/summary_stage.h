@@ -1,6 +1,7 @@
-// The pipeline's second thread: takes finalised connections in batches from the tracking
-// thread and judges them there (detectors, summary), then does what needs all of them but not
-// their packets: the report's findings and listed connections, TIME_WAIT pressure, and the
+// The pipeline's second thread: takes connection starts and finalised connections in batches
+// from the tracking thread, in the order they happened, and judges the connections there
+// (detectors, summary), then does what needs all of them but not their packets: the report's
+// findings and listed connections, TIME_WAIT pressure (streamed: TimeWaitAccumulator), and the
 // observer (the SQLite writer). A connection is copied into its batch slot (the copy reuses the
 // slot's storage: no allocation once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap (one lock per few hundred connections) and are
 // recycled, and at most kBatches exist, so a slow consumer slows the producer instead of
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "lastack/detect/detector.h"
+#include "lastack/detect/time_wait_pressure.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
 #include "lastack/findings/report.h"
@@ -30,9 +32,19 @@ struct Finished {
   findings::ConnectionSummary summary;
 };
 
+// One thing that happened, in order: a connection started (starts[index]) or was finalised
+// (items[index]); `now` is the capture time then.
+struct Step {
+  bool finished = false;
+  std::uint32_t index = 0;
+  Timestamp now;
+};
+
 struct Batch {
   std::vector<Finished> items;  // items[0, used) are filled; the rest keep their capacity
   std::size_t used = 0;
+  std::vector<detect::ConnectionStart> starts;
+  std::vector<Step> steps;
   std::vector<findings::Finding> findings;  // scratch for one connection's findings
 };
 
@@ -41,33 +53,37 @@ class SummaryStage {
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
 
-  // `report`: only its findings and connections are touched by the worker.
-  SummaryStage(findings::Report& report, const detect::Context& ctx, RunObserver* observer);
+  // `report`: only its findings and connections are touched by the worker. `lateness`: how long
+  // after its TIME_WAIT start (or last packet) a connection can be finalised at the latest.
+  SummaryStage(findings::Report& report, const detect::Context& ctx, RunObserver* observer,
+               Duration lateness);
   SummaryStage(const SummaryStage&) = delete;
   SummaryStage& operator=(const SummaryStage&) = delete;
   ~SummaryStage();
 
-  // Queues a finalised connection (tracking thread).
-  void add(const tcp::Connection& c);
+  // Queues a connection that started (after its first segment) or was finalised, at capture
+  // time `now` (tracking thread; `now` never goes backwards).
+  void started(const tcp::Connection& c, Timestamp now);
+  void finished(const tcp::Connection& c, Timestamp now);
   // Hands over what is left and waits for the worker; rethrows what the worker threw.
   void finish();
 
-  // Every summary, for the TIME_WAIT pressure analysis at the end.
-  [[nodiscard]] const std::vector<findings::ConnectionSummary>& all_summaries() const {
-    return all_;
-  }
+  // The TIME_WAIT pressure over every connection (after finish()).
+  detect::TimeWaitAccumulator& time_wait() { return time_wait_; }
 
  private:
+  void make_room();
   void hand_over();
   std::unique_ptr<Batch> take_free();
   void work();
   void consume(Batch& b);
+  void judge(Finished& f, Batch& b, Timestamp now);
 
   findings::Report& report_;
   detect::Context ctx_;
   RunObserver* observer_;
+  detect::TimeWaitAccumulator time_wait_;
   std::unique_ptr<Batch> current_;
-  std::vector<findings::ConnectionSummary> all_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -7,6 +7,7 @@
 
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
+#include "lastack/detect/time_wait_pressure.h"
 #include "lastack/tcp/connection.h"
 
 namespace lastack::detect {
@@ -57,6 +58,9 @@ void detect_stale_segment(const Subject&, const Context&, std::vector<findings::
 
 // The per-connection summary (detections.md §5), without finding ids.
 findings::ConnectionSummary summarize(const Subject& s);
+
+// What TIME_WAIT pressure needs of a connection when it starts (after its first segment).
+ConnectionStart start_of(const tcp::Connection& conn);
 
 // Where the capture was taken relative to the endpoints (detections.md §2, Vantage).
 findings::Vantage estimate_vantage(const tcp::Connection& c, std::string& basis);

@@ -52,6 +52,9 @@ class FlowTable {
   // Segments that belonged to an incarnation already finalised (seen only in its tombstone).
   [[nodiscard]] std::uint64_t late_segments() const { return late_segments_; }
   [[nodiscard]] std::uint64_t connections_created() const { return next_id_; }
+  // The connection the last on_segment() started (nullptr when it started none); valid until the
+  // next call.
+  [[nodiscard]] const tcp::Connection* started() const { return started_; }
 
  private:
   struct Flow {
@@ -108,6 +111,7 @@ class FlowTable {
   std::int64_t next_due_s_ = INT64_MAX;
   std::vector<tcp::FourTuple> spare_bucket_;
   std::uint64_t next_id_ = 0;
+  const tcp::Connection* started_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
   bool any_split_ = false;  // some interface's traffic was split off (flow_of)
