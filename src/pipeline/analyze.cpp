@@ -10,6 +10,7 @@
 #include "lastack/capture/packet_source.h"
 #include "lastack/decode/decoded_packet.h"
 #include "lastack/detect/detector.h"
+#include "lastack/detect/half_open_flood.h"
 #include "lastack/detect/time_wait_pressure.h"
 #include "lastack/flow/flow_table.h"
 
@@ -27,6 +28,32 @@ namespace {
 
 constexpr std::uint64_t kProgressEvery = 1 << 16;
 
+flow::FlowSettings flow_settings(const Options& o) {
+  flow::FlowSettings fs;
+  fs.msl = o.settings.msl;
+  fs.idle_timeout = o.idle_timeout;
+  fs.memory_budget = o.memcap_bytes > kMemcapReserve ? o.memcap_bytes - kMemcapReserve : 1;
+  // A connection's summary stays in the report, and sorting the report copies it twice.
+  fs.caller_bytes_per_connection = 3 * sizeof(findings::ConnectionSummary);
+  return fs;
+}
+
+// The report's account of what the flow table evicted (nothing when it evicted nothing).
+std::optional<findings::Degradation> degradation(const flow::EvictionStats& e,
+                                                 std::uint64_t memcap_bytes) {
+  if (!e.any()) return std::nullopt;
+  findings::Degradation d;
+  d.memcap_bytes = memcap_bytes;
+  d.evicted_half_open = e.half_open;
+  d.evicted_live = e.live;
+  d.evicted_tombstones = e.tombstones;
+  for (const flow::EvictedTarget& t : e.by_target) d.targets.push_back({t.ip, t.port, t.half_open});
+  d.other_targets = e.other_targets;
+  d.first_half_open_frame = e.first_half_open_frame;
+  d.first_half_open_ts = e.first_half_open_ts;
+  return d;
+}
+
 struct OpenInput {
   std::unique_ptr<capture::PacketSource> source;
   std::size_t report_index = 0;
@@ -39,7 +66,7 @@ class Run {
   Run(const Options& options, findings::Report& report)
       : options_(options),
         report_(report),
-        table_(flow::FlowSettings{options.settings.msl, options.idle_timeout},
+        table_(flow_settings(options),
                [this](const tcp::Connection& c) { finalize(c); }) {
     ctx_.msl = options.settings.msl;
     ctx_.time_wait = options.settings.time_wait;
@@ -56,9 +83,11 @@ class Run {
     table_.finish();
     close_inputs();
     report_.connection_count = table_.connections_created();
+    report_.degraded = degradation(table_.evictions(), options_.memcap_bytes);
     std::sort(report_.connections.begin(), report_.connections.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });
     detect::analyze_time_wait_pressure(report_);  // needs every connection finalised
+    detect::analyze_half_open_flood(report_);
     report_.finalize();
     if (options_.on_progress) options_.on_progress(progress_);
     return {};

@@ -96,6 +96,7 @@ void Connection::restart(std::uint64_t id, std::uint32_t incarnation, const Four
                          Dir client_dir, bool mid_stream) {
   std::vector<Fact> storage = std::move(facts_);
   storage.clear();
+  if (storage.capacity() > kKeptFacts) storage = {};
   // Rebuilt in place rather than assigned from a temporary: this runs once per connection and
   // the object is well over a kilobyte.
   std::destroy_at(this);
@@ -563,6 +564,13 @@ Moment Connection::end_moment() const {
   if (end.seen) return end;
   if (reset_) return reset_at_;
   return Moment{last_ts_, last_frame_, false};
+}
+
+bool Connection::half_open() const {
+  if (mid_stream_ || !endpoint(Role::client).first_syn.seen) return false;
+  const EndpointCounters& c = endpoint(Role::client).counters;
+  const EndpointCounters& s = endpoint(Role::server).counters;
+  return c.packets == c.syns + c.rsts + c.duplicates && s.packets == s.syns + s.rsts + s.duplicates;
 }
 
 bool Connection::settled() const {
