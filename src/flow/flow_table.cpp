@@ -44,7 +44,7 @@ void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
   route(key, flow, dir, s, interface_id);
   touch(at);
   track_half_open(at);
-  schedule(key, flow, second_of(s.ts) + 1);
+  schedule(flow, second_of(s.ts) + 1);
 }
 
 // A free slab position when there is one, else a new one (after making room for it).
@@ -268,13 +268,13 @@ Timestamp FlowTable::deadline(const Flow& f) const {
   return d;
 }
 
-void FlowTable::schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s) {
+void FlowTable::schedule(Flow& f, std::int64_t not_before_s) {
   const std::int64_t at = std::max(second_of(deadline(f)) + 1, not_before_s);
   if (f.scheduled_s >= 0 && f.scheduled_s <= at) return;  // an earlier check is pending
   f.scheduled_s = at;
   auto [bucket, fresh] = buckets_.try_emplace(at);
   if (fresh) bucket->second = std::move(spare_bucket_);
-  bucket->second.push_back(key);
+  bucket->second.push_back(TimerEntry{f.key, position(f)});
   ++timer_entries_;
   next_due_s_ = std::min(next_due_s_, at);
 }
@@ -309,12 +309,11 @@ void FlowTable::expire_due(Timestamp now) {
   const std::int64_t now_s = second_of(now);
   while (!buckets_.empty() && buckets_.begin()->first <= now_s) {
     const std::int64_t bucket = buckets_.begin()->first;
-    std::vector<tcp::FourTuple> keys = std::move(buckets_.begin()->second);
+    std::vector<TimerEntry> entries = std::move(buckets_.begin()->second);
     buckets_.erase(buckets_.begin());
-    for (const tcp::FourTuple& key : keys) {
-      const std::uint32_t* found = index_.find(key);
-      if (found == nullptr) continue;
-      const std::uint32_t at = *found;
+    for (const TimerEntry& e : entries) {
+      const std::uint32_t at = locate(e);
+      if (at == kNil) continue;
       Flow& f = flows_[at];
       if (f.scheduled_s != bucket) continue;  // stale entry
       f.scheduled_s = -1;
@@ -323,14 +322,23 @@ void FlowTable::expire_due(Timestamp now) {
         remove_flow(at);
       } else {
         track_half_open(at);
-        schedule(key, f, now_s + 1);
+        schedule(f, now_s + 1);
       }
     }
-    timer_entries_ -= keys.size();
-    keys.clear();
-    spare_bucket_ = std::move(keys);
+    timer_entries_ -= entries.size();
+    entries.clear();
+    spare_bucket_ = std::move(entries);
   }
   next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
+}
+
+// The position of the flow a timer entry is for now, kNil when it is gone. A slab position
+// holds at most one four-tuple and a freed one none (a default key, never a decoded one), so the
+// hint is right whenever the key matches; otherwise the index decides.
+std::uint32_t FlowTable::locate(const TimerEntry& e) const {
+  if (flows_[e.at].key == e.key) return e.at;
+  const std::uint32_t* found = index_.find(e.key);
+  return found != nullptr ? *found : kNil;
 }
 
 // Nothing is recycled from here on: each connection is freed once handed over, so that the
@@ -371,7 +379,7 @@ std::uint64_t FlowTable::connection_bytes() const {
 // Of one four-tuple: its slab entry (the slab grows by doubling: up to two), its index slots
 // (load between 35 % and 70 %: up to three) and two timer entries (sweep_timers keeps them so).
 std::uint64_t FlowTable::flow_bytes() {
-  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes() + 2 * sizeof(tcp::FourTuple);
+  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes() + 2 * sizeof(TimerEntry);
 }
 
 // What is allocated, not what is in use: connection objects are recycled and slab positions
@@ -450,15 +458,15 @@ bool FlowTable::evict_least_recent(std::uint32_t keep) {
 void FlowTable::sweep_timers() {
   timer_entries_ = 0;
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    std::vector<tcp::FourTuple>& keys = it->second;
+    std::vector<TimerEntry>& entries = it->second;
     const std::int64_t bucket = it->first;
-    std::erase_if(keys, [&](const tcp::FourTuple& key) {
-      const std::uint32_t* at = index_.find(key);
-      return at == nullptr || flows_[*at].scheduled_s != bucket;
+    std::erase_if(entries, [&](const TimerEntry& e) {
+      const std::uint32_t at = locate(e);
+      return at == kNil || flows_[at].scheduled_s != bucket;
     });
-    if (keys.capacity() > 2 * keys.size() + 16) keys.shrink_to_fit();
-    timer_entries_ += keys.size();
-    it = keys.empty() ? buckets_.erase(it) : std::next(it);
+    if (entries.capacity() > 2 * entries.size() + 16) entries.shrink_to_fit();
+    timer_entries_ += entries.size();
+    it = entries.empty() ? buckets_.erase(it) : std::next(it);
   }
   next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }

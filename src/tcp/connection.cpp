@@ -566,13 +566,6 @@ Moment Connection::end_moment() const {
   return Moment{last_ts_, last_frame_, false};
 }
 
-bool Connection::half_open() const {
-  if (mid_stream_ || !endpoint(Role::client).first_syn.seen) return false;
-  const EndpointCounters& c = endpoint(Role::client).counters;
-  const EndpointCounters& s = endpoint(Role::server).counters;
-  return c.packets == c.syns + c.rsts + c.duplicates && s.packets == s.syns + s.rsts + s.duplicates;
-}
-
 bool Connection::settled() const {
   if (reset_) return true;
   for (const Endpoint& e : ep_) {

@@ -99,6 +99,13 @@ class FlowTable {
     std::uint64_t half_open_id = 0;  // the id of `current` when listed as half-open
   };
 
+  // A timer bucket's entry: the four-tuple, and the slab position its flow had when pushed (a
+  // hint that spares the index lookup while the position still holds that four-tuple).
+  struct TimerEntry {
+    tcp::FourTuple key;
+    std::uint32_t at = kNil;
+  };
+
   static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
 
   void route(const tcp::FourTuple& key, Flow& flow, tcp::Dir dir, const tcp::Segment& s,
@@ -113,7 +120,8 @@ class FlowTable {
   void finalize(std::unique_ptr<tcp::Connection>& c);
   void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
   [[nodiscard]] Timestamp deadline(const Flow& f) const;
-  void schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s);
+  void schedule(Flow& f, std::int64_t not_before_s);
+  [[nodiscard]] std::uint32_t locate(const TimerEntry& e) const;
   void expire_due(Timestamp now);
   void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
@@ -143,9 +151,9 @@ class FlowTable {
   // deadline, so expiry costs only what is due (not a scan of the table). A map node per second
   // of capture is cheap; what matters is that expire() does not touch the map until the
   // earliest bucket (next_due_s_) is due, and that bucket vectors are reused.
-  std::map<std::int64_t, std::vector<tcp::FourTuple>> buckets_;
+  std::map<std::int64_t, std::vector<TimerEntry>> buckets_;
   std::int64_t next_due_s_ = INT64_MAX;
-  std::vector<tcp::FourTuple> spare_bucket_;
+  std::vector<TimerEntry> spare_bucket_;
   std::size_t timer_entries_ = 0;  // in buckets_, stale ones included
   List recent_;     // every flow, least recently active first
   List half_open_;  // flows whose current connection is half-open, oldest first

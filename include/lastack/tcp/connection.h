@@ -92,7 +92,14 @@ class Connection {
   // An attempt whose handshake never completed — what a SYN flood fills a server's backlog
   // with (RFC 4987 §2): the client sent only SYNs (and RSTs), the server at most SYN-ACKs and
   // RSTs. Once anything else was sent (an ACK of the SYN-ACK, data, a FIN) it never is again.
-  [[nodiscard]] bool half_open() const;
+  // Inline: the flow table asks after every segment.
+  [[nodiscard]] bool half_open() const {
+    if (mid_stream_ || !endpoint(Role::client).first_syn.seen) return false;
+    const EndpointCounters& c = endpoint(Role::client).counters;
+    const EndpointCounters& s = endpoint(Role::server).counters;
+    return c.packets == c.syns + c.rsts + c.duplicates &&
+           s.packets == s.syns + s.rsts + s.duplicates;
+  }
   // Both FINs sent, or a RST accepted: the incarnation is over for reuse purposes.
   [[nodiscard]] bool closed() const { return reset_ || (ep_[0].fin_sent && ep_[1].fin_sent); }
   // Nothing more is expected: reset, or both FINs sent and acknowledged with no side left
