@@ -28,12 +28,14 @@ std::string top_targets_text(const f::Degradation& d) {
 
 std::string message_of(const f::Degradation& d) {
   const std::size_t servers = d.targets.size();
-  std::string m = std::to_string(d.evicted_half_open) +
-                  " half-open connection attempts (SYN without a completed handshake) did not fit "
-                  "the memory cap and were counted per server instead of analysed; most targeted: " +
-                  top_targets_text(d);
+  std::string m =
+      std::to_string(d.evicted_half_open) +
+      " half-open connection attempts (SYN without a completed handshake) did not fit "
+      "the memory cap and were counted per server instead of analysed; most targeted: " +
+      top_targets_text(d);
   if (servers > kTopTargets) m += " and " + std::to_string(servers - kTopTargets) + " more servers";
-  if (d.other_targets > 0) m += ", plus " + std::to_string(d.other_targets) + " to uncounted servers";
+  if (d.other_targets > 0)
+    m += ", plus " + std::to_string(d.other_targets) + " to uncounted servers";
   return m + ". A SYN flood or a scan: see RFC 4987 (SYN cookies, a larger backlog).";
 }
 

@@ -222,8 +222,7 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
 
 // A recycled connection when one is spare (no allocation), else a new one.
 std::unique_ptr<Connection> FlowTable::make_connection(const tcp::FourTuple& key, Dir client_dir,
-                                                       std::uint32_t incarnation,
-                                                       bool mid_stream) {
+                                                       std::uint32_t incarnation, bool mid_stream) {
   ++next_id_;
   if (spare_.empty()) {
     ++connection_objects_;
@@ -359,7 +358,8 @@ void FlowTable::finish() {
   buckets_.clear();
   timer_entries_ = 0;
   next_due_s_ = INT64_MAX;
-  std::sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  std::sort(rest.begin(), rest.end(),
+            [](const auto& a, const auto& b) { return a->id() < b->id(); });
   for (std::unique_ptr<Connection>& c : rest) {
     --live_;
     on_finalize_(*c);

@@ -15,8 +15,8 @@ struct Target {
   std::uint16_t port;
   std::uint32_t per_mille;  // share of the flood
 };
-constexpr std::array<Target, 3> kTargets{{{"10.30.0.1", 80, 600}, {"10.30.0.2", 443, 300},
-                                          {"10.30.0.3", 22, 100}}};
+constexpr std::array<Target, 3> kTargets{
+    {{"10.30.0.1", 80, 600}, {"10.30.0.2", 443, 300}, {"10.30.0.3", 22, 100}}};
 
 IpAddress ip(const std::string& text) {
   IpAddress a;
@@ -30,8 +30,8 @@ std::vector<SynthPacket> legitimate_packets(const SynFloodConfig& cfg, SynFloodT
   const double span_ns = 1e9 * static_cast<double>(cfg.syns) / cfg.syns_per_s;
   for (std::uint32_t k = 0; k < cfg.legitimate; ++k) {
     const auto offset = static_cast<std::int64_t>(span_ns * (k + 1) / (cfg.legitimate + 1));
-    HostSpec client{ip("192.0.2." + std::to_string(10 + k)),
-                    static_cast<std::uint16_t>(50000 + k), 1000 + k * 7919};
+    HostSpec client{ip("192.0.2." + std::to_string(10 + k)), static_cast<std::uint16_t>(50000 + k),
+                    1000 + k * 7919};
     HostSpec server{ip(kTargets[0].ip), kTargets[0].port, 5000 + k * 104729};
     Conversation& c = convs.emplace_back(client, server, cfg.start + Duration{offset});
     c.syn(Side::client);
@@ -54,10 +54,9 @@ std::vector<SynthPacket> legitimate_packets(const SynFloodConfig& cfg, SynFloodT
 // One flood SYN: a random source in 100.64.0.0/10 and an ephemeral port, a random ISN.
 SynthPacket flood_syn(detail::Rng& rng, const Target& target, Timestamp ts) {
   const std::uint32_t src = (100U << 24) | (64U << 16) | (rng.u32() & 0x3FFFFF);
-  const std::uint8_t src_bytes[4] = {static_cast<std::uint8_t>(src >> 24),
-                                     static_cast<std::uint8_t>(src >> 16),
-                                     static_cast<std::uint8_t>(src >> 8),
-                                     static_cast<std::uint8_t>(src)};
+  const std::uint8_t src_bytes[4] = {
+      static_cast<std::uint8_t>(src >> 24), static_cast<std::uint8_t>(src >> 16),
+      static_cast<std::uint8_t>(src >> 8), static_cast<std::uint8_t>(src)};
   TcpSegmentSpec spec;
   spec.src = IpAddress::v4(src_bytes);
   spec.dst = ip(target.ip);
@@ -85,14 +84,16 @@ Status generate_syn_flood(const SynFloodConfig& cfg, const std::string& path,
                           SynFloodTruth& truth) {
   truth = SynFloodTruth{};
   detail::StreamWriter out;
-  if (!out.open(path, false)) return make_error(ErrorCode::io, "cannot open " + path + " for writing");
+  if (!out.open(path, false))
+    return make_error(ErrorCode::io, "cannot open " + path + " for writing");
   detail::Rng rng(cfg.seed);
   const std::vector<SynthPacket> legit = legitimate_packets(cfg, truth);
   std::size_t next_legit = 0;
   std::array<std::uint64_t, kTargets.size()> counts{};
   const double gap_ns = 1e9 / cfg.syns_per_s;
   for (std::uint64_t i = 0; i < cfg.syns; ++i) {
-    const Timestamp ts = cfg.start + Duration{static_cast<std::int64_t>(gap_ns * static_cast<double>(i))};
+    const Timestamp ts =
+        cfg.start + Duration{static_cast<std::int64_t>(gap_ns * static_cast<double>(i))};
     for (; next_legit < legit.size() && legit[next_legit].ts <= ts; ++next_legit) {
       out.write(legit[next_legit]);
     }

@@ -52,8 +52,8 @@ TEST_CASE("flood: a million half-open SYNs stay under --memcap and degrade into 
   const h::Scratch dir("flood");
   generate_flood(dir / "flood.pcap");
   const h::RunResult r = h::run_lastack(
-      dir.path(), {"analyze", (dir / "flood.pcap").string(), "--memcap", "96M", "--quiet",
-                   "--json", (dir / "out.json").string(), "--db", (dir / "out.db").string()});
+      dir.path(), {"analyze", (dir / "flood.pcap").string(), "--memcap", "96M", "--quiet", "--json",
+                   (dir / "out.json").string(), "--db", (dir / "out.db").string()});
   INFO(r.err);
   CHECK(r.exit_code == 0);  // one warning; --fail-on error
   INFO("peak RSS " << r.max_rss_kb << " KB, cap " << kMemcapKb << " KB");

@@ -27,7 +27,7 @@ struct EvictionStats {
   std::uint64_t live = 0;        // connections finalised early, as an idle timeout would
   std::uint64_t tombstones = 0;  // finished connections' reuse records dropped before 2MSL
   std::vector<EvictedTarget> by_target;  // most evicted first (ties: address, port)
-  std::uint64_t other_targets = 0;  // attempts to servers beyond the first kMaxTargets seen
+  std::uint64_t other_targets = 0;       // attempts to servers beyond the first kMaxTargets seen
   std::optional<FrameRef> first_half_open_frame;  // the first evicted attempt's first SYN
   Timestamp first_half_open_ts;
 

@@ -94,8 +94,8 @@ class FlowTable {
     std::uint32_t incarnations = 0;
     std::int64_t scheduled_s = -1;  // the timer bucket this flow waits in (-1: none)
     tcp::FourTuple key;
-    Links recent;      // in recent_: least recently active first
-    Links half_open;   // in half_open_ while half_open_id != 0
+    Links recent;                    // in recent_: least recently active first
+    Links half_open;                 // in half_open_ while half_open_id != 0
     std::uint64_t half_open_id = 0;  // the id of `current` when listed as half-open
   };
 
@@ -114,9 +114,8 @@ class FlowTable {
                          std::uint32_t interface_id);
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
-  std::unique_ptr<tcp::Connection> make_connection(const tcp::FourTuple& key,
-                                                   tcp::Dir client_dir, std::uint32_t incarnation,
-                                                   bool mid_stream);
+  std::unique_ptr<tcp::Connection> make_connection(const tcp::FourTuple& key, tcp::Dir client_dir,
+                                                   std::uint32_t incarnation, bool mid_stream);
   void finalize(std::unique_ptr<tcp::Connection>& c);
   void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
   [[nodiscard]] Timestamp deadline(const Flow& f) const;
@@ -141,8 +140,8 @@ class FlowTable {
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
-  FlatFlowMap index_;                    // four-tuple → position in flows_
-  std::vector<Flow> flows_;              // a slab: positions are reused through free_flows_
+  FlatFlowMap index_;        // four-tuple → position in flows_
+  std::vector<Flow> flows_;  // a slab: positions are reused through free_flows_
   std::vector<std::uint32_t> free_flows_;
   // Finalised connections, ready for reuse; with the live ones, connection_objects_ in all.
   std::vector<std::unique_ptr<tcp::Connection>> spare_;
@@ -155,9 +154,9 @@ class FlowTable {
   std::int64_t next_due_s_ = INT64_MAX;
   std::vector<TimerEntry> spare_bucket_;
   std::size_t timer_entries_ = 0;  // in buckets_, stale ones included
-  List recent_;     // every flow, least recently active first
-  List half_open_;  // flows whose current connection is half-open, oldest first
-  EvictionStats evicted_;  // by_target and other_targets are filled by evictions()
+  List recent_;                    // every flow, least recently active first
+  List half_open_;                 // flows whose current connection is half-open, oldest first
+  EvictionStats evicted_;          // by_target and other_targets are filled by evictions()
   TargetCounts evicted_targets_;
   std::uint64_t next_id_ = 0;
   std::size_t live_ = 0;

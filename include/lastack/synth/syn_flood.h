@@ -25,9 +25,9 @@ struct SynFloodConfig {
 
 struct SynFloodTruth {
   std::uint64_t packets = 0;
-  std::vector<std::string> servers;              // "ip:port", most targeted first
-  std::vector<std::uint64_t> syns_per_server;    // same order
-  std::vector<std::string> legitimate_clients;   // "ip:port" of each legitimate connection
+  std::vector<std::string> servers;             // "ip:port", most targeted first
+  std::vector<std::uint64_t> syns_per_server;   // same order
+  std::vector<std::string> legitimate_clients;  // "ip:port" of each legitimate connection
 };
 
 Status generate_syn_flood(const SynFloodConfig& config, const std::string& path,

@@ -41,8 +41,7 @@ TEST_CASE("half_open_flood: evicted attempts give one warning about the top targ
   CHECK(fd->message.find("900 half-open") == 0);
 }
 
-TEST_CASE("half_open_flood: nothing when only live connections were evicted",
-          "[detect][flood]") {
+TEST_CASE("half_open_flood: nothing when only live connections were evicted", "[detect][flood]") {
   f::Degradation d;
   d.evicted_live = 5;
   CHECK_FALSE(lastack::detect::detect_half_open_flood(d));

@@ -31,7 +31,8 @@ FlowSettings budget_for(std::uint64_t n) {
 
 // A SYN from 100.64.0.<i>:<port> to the server, never answered, i ms after kT0.
 Conversation lone_syn(std::uint32_t i, const char* server_ip, std::uint16_t server_port) {
-  const std::string client = "100.64." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+  const std::string client =
+      "100.64." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
   Conversation c(test::host(client.c_str(), static_cast<std::uint16_t>(10'000 + i), 1000 + i),
                  test::host(server_ip, server_port, 0), kT0 + Duration::from_ms(i));
   c.syn(Side::client);
@@ -52,8 +53,10 @@ Conversation established(std::uint32_t i, Timestamp start) {
 
 }  // namespace
 
-TEST_CASE("eviction: over budget, the oldest half-open attempts are dropped and counted per "
-          "server", "[flow][eviction]") {
+TEST_CASE(
+    "eviction: over budget, the oldest half-open attempts are dropped and counted per "
+    "server",
+    "[flow][eviction]") {
   ScriptedFlows flows(budget_for(10));
   for (std::uint32_t i = 0; i < 30; ++i) {
     flows.feed(lone_syn(i, i % 3 == 0 ? "10.0.0.2" : "10.0.0.1", 80));
@@ -77,8 +80,7 @@ TEST_CASE("eviction: over budget, the oldest half-open attempts are dropped and 
   CHECK(flows.finalized().front()->id() == 21);
 }
 
-TEST_CASE("eviction: a connection whose handshake completed is not half-open",
-          "[flow][eviction]") {
+TEST_CASE("eviction: a connection whose handshake completed is not half-open", "[flow][eviction]") {
   ScriptedFlows flows(budget_for(4));
   flows.feed(established(0, kT0));
   for (std::uint32_t i = 0; i < 10; ++i) flows.feed(lone_syn(i, "10.0.0.1", 80));
@@ -88,8 +90,10 @@ TEST_CASE("eviction: a connection whose handshake completed is not half-open",
   CHECK(flows.by_id(1).handshake_seen());  // the established one survived, and was analysed
 }
 
-TEST_CASE("eviction: with no half-open attempt left, the least recently active four-tuple is "
-          "finalised early", "[flow][eviction]") {
+TEST_CASE(
+    "eviction: with no half-open attempt left, the least recently active four-tuple is "
+    "finalised early",
+    "[flow][eviction]") {
   ScriptedFlows flows(budget_for(3));
   for (std::uint32_t i = 0; i < 3; ++i) flows.feed(established(i, kT0 + Duration::from_s(i)));
   flows.feed(established(3, kT0 + Duration::from_s(4)));
