@@ -14,7 +14,7 @@ constexpr std::string_view kTopHint = "Try 'lastack --help'.";
 
 enum class OptionId {
   read, filter, json, db, fail_on, msl, time_wait, connections, idle_timeout, quiet, progress,
-  strict, version, help, port_range, server_tw_peak,
+  strict, version, help, port_range, server_tw_peak, memcap,
 };
 
 struct OptionSpec {
@@ -25,7 +25,7 @@ struct OptionSpec {
 };
 
 // The whole analyze option surface. Names are part of the user contract: add, never rename.
-constexpr std::array<OptionSpec, 16> kOptions{{
+constexpr std::array<OptionSpec, 17> kOptions{{
     {OptionId::read, "read", 'r', true},
     {OptionId::filter, "filter", 'f', true},
     {OptionId::json, "json", '\0', true},
@@ -42,6 +42,7 @@ constexpr std::array<OptionSpec, 16> kOptions{{
     {OptionId::help, "help", 'h', false},
     {OptionId::port_range, "port-range", '\0', true},
     {OptionId::server_tw_peak, "server-tw-peak", '\0', true},
+    {OptionId::memcap, "memcap", '\0', true},
 }};
 
 ParseOutcome usage(std::string message, std::string_view hint = kAnalyzeHint) {
@@ -157,6 +158,36 @@ ApplyError parse_server_tw_peak(std::string_view value, findings::Settings& sett
   return std::nullopt;
 }
 
+// The power-of-1024 shift of a size unit (Suricata's spelling: 256mb, 1gb; also 256M, 1GiB).
+std::optional<int> unit_shift(std::string_view unit) {
+  std::string u;
+  for (char c : unit) u += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (u.empty() || u == "b") return 0;
+  static constexpr std::string_view kPrefixes = "kmgt";
+  const std::size_t i = kPrefixes.find(u.front());
+  if (i == std::string_view::npos) return std::nullopt;
+  const std::string_view rest = std::string_view(u).substr(1);
+  if (!rest.empty() && rest != "b" && rest != "ib") return std::nullopt;
+  return 10 * static_cast<int>(i + 1);
+}
+
+// "--memcap SIZE": bytes, or a number with a unit (K, M, G, T: powers of 1024).
+ApplyError parse_memcap(std::string_view value, std::uint64_t& out) {
+  const std::size_t digits = value.find_first_not_of("0123456789");
+  const std::optional<int> shift = unit_shift(value.substr(std::min(digits, value.size())));
+  std::uint64_t n = 0;
+  if (!shift || !parse_uint(value.substr(0, digits), UINT64_MAX >> *shift, n)) {
+    return "invalid size '" + std::string(value) +
+           "' for --memcap (bytes, or with a unit: 512M, 2G, 1024K)";
+  }
+  if ((n << *shift) < pipeline::kMinMemcap) {
+    return "--memcap " + std::string(value) + " is too small: at least " +
+           std::to_string(pipeline::kMinMemcap >> 20) + "M";
+  }
+  out = n << *shift;
+  return std::nullopt;
+}
+
 // State that only matters while parsing.
 struct ParseState {
   Invocation inv;
@@ -207,6 +238,7 @@ ApplyError apply_option(OptionId id, std::string_view option, std::string_view v
     case OptionId::help: st.early_exit = Command::analyze_help; return std::nullopt;
     case OptionId::port_range: return parse_port_range(value, a.settings);
     case OptionId::server_tw_peak: return parse_server_tw_peak(value, a.settings);
+    case OptionId::memcap: return parse_memcap(value, a.memcap_bytes);
   }
   return std::nullopt;
 }
@@ -350,6 +382,10 @@ std::string analyze_help() {
          "      --connections WHICH with-findings (default) or all: connections in the report\n"
          "      --idle-timeout DURATION\n"
          "                          finalise a connection idle this long (default 300s)\n"
+         "      --memcap SIZE       keep the whole process under SIZE (default 1G; K, M, G:\n"
+         "                          powers of 1024; at least 32M): beyond it the oldest\n"
+         "                          half-open attempts are counted per server, not analysed,\n"
+         "                          then the least recently active connections end early\n"
          "  -q, --quiet             no summary on stdout, no warnings (errors still shown)\n"
          "      --progress WHEN     auto (default: when stderr is a terminal), always, never\n"
          "      --strict            a truncated capture makes the exit status 2\n"

@@ -12,6 +12,7 @@
 #include "lastack/core/result.h"
 #include "lastack/core/timestamp.h"
 #include "lastack/findings/report.h"
+#include "lastack/pipeline/analyze.h"
 
 namespace lastack::cli {
 
@@ -31,6 +32,7 @@ struct AnalyzeArgs {
   std::vector<std::string> inputs;  // in command-line order; "-" = standard input
   findings::Settings settings;      // msl, time_wait (2*msl unless --time-wait), filter, ...
   Duration idle_timeout = Duration::from_s(300);
+  std::uint64_t memcap_bytes = pipeline::kDefaultMemcap;  // --memcap
   std::optional<std::string> json_path;  // "-" = stdout
   std::optional<std::string> db_path;
   bool quiet = false;

@@ -171,6 +171,7 @@ int run_analyze(const AnalyzeArgs& args) {
   options.inputs = args.inputs;
   options.settings = args.settings;
   options.idle_timeout = args.idle_timeout;
+  options.memcap_bytes = args.memcap_bytes;
   options.on_progress = [&meter](const lastack::pipeline::Progress& p) { meter.update(p); };
   options.on_input_problem = [&problems](const InputReport& input) { problems(input); };
   options.cancel = &g_cancel;

@@ -1,6 +1,7 @@
 #include "lastack/flow/flow_table.h"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace lastack::flow {
@@ -38,10 +39,15 @@ FlowTable::FlowTable(FlowSettings settings, FinalizeFn on_finalize)
 void FlowTable::on_segment(const tcp::FourTuple& key, Dir dir, const Segment& s,
                            std::uint32_t interface_id) {
   started_ = nullptr;
+  answered_ = nullptr;
   tcp::FourTuple flow_key = key;
-  Flow& flow = flow_of(key, dir, s, interface_id, flow_key);
+  const std::uint32_t at = flow_of(key, dir, s, interface_id, flow_key);
+  Flow& flow = flows_[at];
   route(flow_key, flow, dir, s, interface_id);
-  schedule(flow_key, flow, second_of(s.ts) + 1);
+  touch(at);
+  track_half_open(at);
+  note_answer(flow);
+  schedule(flow, second_of(s.ts) + 1);
 }
 
 namespace {
@@ -70,45 +76,38 @@ tcp::FourTuple split_key(tcp::FourTuple key, std::uint32_t interface_id) {
 // interface in the scope. With random ISNs (RFC 9293 §3.4.1) unrelated traffic fits by chance
 // with a probability of about window / 2^32 per side. Per packet this is the one lookup it was;
 // two for a split interface's packets, and for new keys once anything was split.
-FlowTable::Flow& FlowTable::flow_of(const tcp::FourTuple& key, Dir dir, const Segment& s,
-                                    std::uint32_t interface_id, tcp::FourTuple& flow_key) {
+std::uint32_t FlowTable::flow_of(const tcp::FourTuple& key, Dir dir, const Segment& s,
+                                 std::uint32_t interface_id, tcp::FourTuple& flow_key) {
   const std::uint64_t bit = interface_bit(interface_id);
   flow_key = key;
-  if (any_split_ && index_.find(key) == nullptr) {
+  const std::uint32_t* found = index_.find(key);
+  if (found == nullptr && any_split_) {
     // A split interface keeps its flow when the owner's has expired.
     const tcp::FourTuple own = split_key(key, interface_id);
     if (const std::uint32_t* split = index_.find(own)) {
       flow_key = own;
-      return flows_[*split];
+      return *split;
     }
   }
-  bool fresh = false;
-  Flow& owner = flow_at(key, fresh);
-  if (fresh) {
-    owner.joined_ifaces = bit;
-    return owner;
+  if (found == nullptr) {
+    const std::uint32_t at = add_flow(key);
+    flows_[at].joined_ifaces = bit;
+    return at;
   }
-  if ((owner.joined_ifaces & bit) != 0) return owner;
+  const std::uint32_t owner_at = *found;
+  Flow& owner = flows_[owner_at];
+  if ((owner.joined_ifaces & bit) != 0) return owner_at;
   if ((owner.split_ifaces & bit) == 0) {
     if (carries(owner, dir, s)) {
       owner.joined_ifaces |= bit;
-      return owner;
+      return owner_at;
     }
     owner.split_ifaces |= bit;
     any_split_ = true;
   }
   flow_key = split_key(key, interface_id);
-  return flow_at(flow_key, fresh);
-}
-
-// The flow of `key`, made (in the slab position the index was offered) when new.
-FlowTable::Flow& FlowTable::flow_at(const tcp::FourTuple& key, bool& fresh) {
-  const std::uint32_t vacant =
-      free_flows_.empty() ? static_cast<std::uint32_t>(flows_.size()) : free_flows_.back();
-  const auto [at, inserted] = index_.try_emplace(key, vacant);
-  if (inserted) add_flow();
-  fresh = inserted;
-  return flows_[at];
+  const std::uint32_t* split = index_.find(flow_key);
+  return split != nullptr ? *split : add_flow(flow_key);
 }
 
 bool FlowTable::carries(const Flow& f, Dir dir, const Segment& s) const {
@@ -121,21 +120,81 @@ bool FlowTable::carries(const Flow& f, Dir dir, const Segment& s) const {
   return false;
 }
 
-// Takes the slab position on_segment offered the index (the last free one, else a new one).
-std::uint32_t FlowTable::add_flow() {
+// A free slab position when there is one, else a new one (after making room for it).
+std::uint32_t FlowTable::add_flow(const tcp::FourTuple& key) {
+  make_room(kNil, false, true);
+  std::uint32_t at = 0;
   if (free_flows_.empty()) {
+    at = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
-    return static_cast<std::uint32_t>(flows_.size() - 1);
+  } else {
+    at = free_flows_.back();
+    free_flows_.pop_back();
   }
-  const std::uint32_t at = free_flows_.back();
-  free_flows_.pop_back();
+  index_.try_emplace(key, at);
+  flows_[at].key = key;
+  link_back(recent_, &Flow::recent, at);
   return at;
 }
 
-void FlowTable::remove_flow(const tcp::FourTuple& key, std::uint32_t at) {
-  index_.erase(key);
-  flows_[at] = Flow{};
+void FlowTable::remove_flow(std::uint32_t at) {
+  Flow& f = flows_[at];
+  if (f.half_open_id != 0) unlink(half_open_, &Flow::half_open, at);
+  unlink(recent_, &Flow::recent, at);
+  index_.erase(f.key);
+  f = Flow{};
   free_flows_.push_back(at);
+}
+
+void FlowTable::link_back(List& list, Links Flow::*links, std::uint32_t at) {
+  Links& l = flows_[at].*links;
+  l.prev = list.tail;
+  l.next = kNil;
+  (list.tail == kNil ? list.head : (flows_[list.tail].*links).next) = at;
+  list.tail = at;
+}
+
+void FlowTable::unlink(List& list, Links Flow::*links, std::uint32_t at) {
+  Links& l = flows_[at].*links;
+  (l.prev == kNil ? list.head : (flows_[l.prev].*links).next) = l.next;
+  (l.next == kNil ? list.tail : (flows_[l.next].*links).prev) = l.prev;
+  l = Links{};
+}
+
+// Moves a flow that just saw a packet to the most recently active end.
+void FlowTable::touch(std::uint32_t at) {
+  if (recent_.tail == at) return;
+  unlink(recent_, &Flow::recent, at);
+  link_back(recent_, &Flow::recent, at);
+}
+
+// A connection that began half-open (its first packet a SYN) is answered by its first packet
+// beyond SYNs and RSTs. (One that began otherwise, e.g. with a reordered SYN-ACK, can look
+// half-open for a while later; that is not an answer.)
+void FlowTable::note_answer(Flow& flow) {
+  if (started_ != nullptr && flow.current.get() == started_ && started_->half_open()) {
+    flow.unanswered_id = started_->id();
+    return;
+  }
+  if (flow.unanswered_id == 0 || !flow.current || flow.current->id() != flow.unanswered_id) return;
+  if (flow.current->half_open()) return;
+  flow.unanswered_id = 0;
+  answered_ = flow.current.get();
+}
+
+// Keeps half_open_ listing exactly the flows whose current connection is half-open, in the
+// order those connections became so.
+void FlowTable::track_half_open(std::uint32_t at) {
+  Flow& f = flows_[at];
+  const bool half_open = f.current != nullptr && f.current->half_open();
+  if (f.half_open_id != 0 && (!half_open || f.current->id() != f.half_open_id)) {
+    unlink(half_open_, &Flow::half_open, at);
+    f.half_open_id = 0;
+  }
+  if (half_open && f.half_open_id == 0) {
+    link_back(half_open_, &Flow::half_open, at);
+    f.half_open_id = f.current->id();
+  }
 }
 
 void FlowTable::route(const tcp::FourTuple& key, Flow& flow, Dir dir, const Segment& s,
@@ -222,6 +281,7 @@ bool FlowTable::starts_new_incarnation(const Connection& cur, Role from, const S
 
 void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir, const Segment& s,
                                   std::uint32_t interface_id) {
+  make_room(position(flow), true, false);
   Dir client_dir = dir;
   bool mid_stream = true;
   if (s.syn()) {
@@ -233,7 +293,7 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
     flow.current->set_successor_start(s.ts, s.frame);
     previous = flow.current->snapshot();
     if (flow.previous) finalize(flow.previous);
-    flow.previous = flow.current;
+    flow.previous = std::move(flow.current);
   } else if (flow.tomb && s.ts <= flow.tomb_until) {
     previous = flow.tomb;
   }
@@ -242,35 +302,35 @@ void FlowTable::start_incarnation(Flow& flow, const tcp::FourTuple& key, Dir dir
     previous->client_role_now = previous->client_dir == client_dir ? Role::client : Role::server;
   }
   flow.current = make_connection(key, client_dir, ++flow.incarnations, mid_stream);
-  started_ = flow.current;
+  started_ = flow.current.get();
   flow.current->set_interface_id(interface_id);
   if (previous) flow.current->set_previous(*previous);
   ++live_;
 }
 
 // A recycled connection when one is spare (no allocation), else a new one.
-Connection* FlowTable::make_connection(const tcp::FourTuple& key, Dir client_dir,
-                                       std::uint32_t incarnation, bool mid_stream) {
+std::unique_ptr<Connection> FlowTable::make_connection(const tcp::FourTuple& key, Dir client_dir,
+                                                       std::uint32_t incarnation, bool mid_stream) {
   ++next_id_;
   if (spare_.empty()) {
-    return &connections_.emplace_back(next_id_, incarnation, key, client_dir, mid_stream);
+    ++connection_objects_;
+    return std::make_unique<Connection>(next_id_, incarnation, key, client_dir, mid_stream);
   }
-  Connection* c = spare_.back();
+  std::unique_ptr<Connection> c = std::move(spare_.back());
   spare_.pop_back();
   c->restart(next_id_, incarnation, key, client_dir, mid_stream);
   return c;
 }
 
-void FlowTable::finalize(Connection*& c) {
-  if (c == nullptr) return;
+void FlowTable::finalize(std::unique_ptr<Connection>& c) {
+  if (!c) return;
   --live_;
   on_finalize_(*c);
-  spare_.push_back(c);
-  c = nullptr;
+  spare_.push_back(std::move(c));
 }
 
 // Finalises a settled connection early, keeping its tombstone for reuse detection.
-void FlowTable::retire(Flow& flow, Connection*& c) {
+void FlowTable::retire(Flow& flow, std::unique_ptr<Connection>& c) {
   flow.tomb = c->snapshot();
   flow.tomb_until = c->last_ts() + settings_.msl * 2;
   finalize(c);
@@ -295,13 +355,14 @@ Timestamp FlowTable::deadline(const Flow& f) const {
   return d;
 }
 
-void FlowTable::schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s) {
+void FlowTable::schedule(Flow& f, std::int64_t not_before_s) {
   const std::int64_t at = std::max(second_of(deadline(f)) + 1, not_before_s);
   if (f.scheduled_s >= 0 && f.scheduled_s <= at) return;  // an earlier check is pending
   f.scheduled_s = at;
   auto [bucket, fresh] = buckets_.try_emplace(at);
   if (fresh) bucket->second = std::move(spare_bucket_);
-  bucket->second.push_back(key);
+  bucket->second.push_back(TimerEntry{f.key, position(f)});
+  ++timer_entries_;
   next_due_s_ = std::min(next_due_s_, at);
 }
 
@@ -335,44 +396,167 @@ void FlowTable::expire_due(Timestamp now) {
   const std::int64_t now_s = second_of(now);
   while (!buckets_.empty() && buckets_.begin()->first <= now_s) {
     const std::int64_t bucket = buckets_.begin()->first;
-    std::vector<tcp::FourTuple> keys = std::move(buckets_.begin()->second);
+    std::vector<TimerEntry> entries = std::move(buckets_.begin()->second);
     buckets_.erase(buckets_.begin());
-    for (const tcp::FourTuple& key : keys) {
-      const std::uint32_t* found = index_.find(key);
-      if (found == nullptr) continue;
-      const std::uint32_t at = *found;
+    for (const TimerEntry& e : entries) {
+      const std::uint32_t at = locate(e);
+      if (at == kNil) continue;
       Flow& f = flows_[at];
       if (f.scheduled_s != bucket) continue;  // stale entry
       f.scheduled_s = -1;
       expire_flow(f, now);
       if (!f.current && !f.previous && !f.tomb) {
-        remove_flow(key, at);
+        remove_flow(at);
       } else {
-        schedule(key, f, now_s + 1);
+        track_half_open(at);
+        schedule(f, now_s + 1);
       }
     }
-    keys.clear();
-    spare_bucket_ = std::move(keys);
+    timer_entries_ -= entries.size();
+    entries.clear();
+    spare_bucket_ = std::move(entries);
   }
   next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }
 
+// The position of the flow a timer entry is for now, kNil when it is gone. A slab position
+// holds at most one four-tuple and a freed one none (a default key, never a decoded one), so the
+// hint is right whenever the key matches; otherwise the index decides.
+std::uint32_t FlowTable::locate(const TimerEntry& e) const {
+  if (flows_[e.at].key == e.key) return e.at;
+  const std::uint32_t* found = index_.find(e.key);
+  return found != nullptr ? *found : kNil;
+}
+
+// Nothing is recycled from here on: each connection is freed once handed over, so that the
+// summaries the caller builds can reuse its memory.
 void FlowTable::finish() {
-  std::vector<Connection*> rest;
+  std::vector<std::unique_ptr<Connection>> rest;
   rest.reserve(live_);
   for (Flow& f : flows_) {
-    if (f.previous) rest.push_back(f.previous);
-    if (f.current) rest.push_back(f.current);
+    if (f.previous) rest.push_back(std::move(f.previous));
+    if (f.current) rest.push_back(std::move(f.current));
   }
   index_.clear();
   flows_.clear();
   free_flows_.clear();
+  spare_.clear();
+  recent_ = List{};
+  half_open_ = List{};
   buckets_.clear();
+  timer_entries_ = 0;
   next_due_s_ = INT64_MAX;
-  std::sort(rest.begin(), rest.end(), [](const Connection* a, const Connection* b) {
-    return a->id() < b->id();
-  });
-  for (Connection*& c : rest) finalize(c);
+  std::sort(rest.begin(), rest.end(),
+            [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  for (std::unique_ptr<Connection>& c : rest) {
+    --live_;
+    on_finalize_(*c);
+    c.reset();
+  }
+  connection_objects_ = 0;
+}
+
+// --- Memory budget ---
+
+// The accounted footprint of one connection: the object, a typical facts vector (8 facts; a
+// recycled one keeps at most kKeptFacts), allocator overhead and what the caller keeps of it.
+std::uint64_t FlowTable::connection_bytes() const {
+  return sizeof(Connection) + 8 * sizeof(tcp::Fact) + 32 + settings_.caller_bytes_per_connection;
+}
+
+// Of one four-tuple: its slab entry (the slab grows by doubling: up to two), its index slots
+// (load between 35 % and 70 %: up to three) and two timer entries (sweep_timers keeps them so).
+std::uint64_t FlowTable::flow_bytes() {
+  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes() + 2 * sizeof(TimerEntry);
+}
+
+// What is allocated, not what is in use: connection objects are recycled and slab positions
+// reused, never returned, so the peak is what counts.
+std::uint64_t FlowTable::bytes_in_use() const {
+  return connection_objects_ * connection_bytes() + flows_.size() * flow_bytes();
+}
+
+EvictionStats FlowTable::evictions() const {
+  EvictionStats out = evicted_;
+  out.by_target = evicted_targets_.sorted();
+  out.other_targets = evicted_targets_.others();
+  return out;
+}
+
+// Evicts until what the caller is about to allocate (a connection object when none is spare,
+// a slab position when none is free) fits the budget. Never touches the flow at `keep`.
+void FlowTable::make_room(std::uint32_t keep, bool connection, bool flow) {
+  if (settings_.memory_budget == 0) return;
+  bool evicted = false;
+  for (;;) {
+    const std::uint64_t extra = (connection && spare_.empty() ? connection_bytes() : 0) +
+                                (flow && free_flows_.empty() ? flow_bytes() : 0);
+    if (extra == 0 || bytes_in_use() + extra <= settings_.memory_budget) break;
+    if (!evict_half_open(keep) && !evict_least_recent(keep)) break;
+    evicted = true;
+  }
+  if (evicted && timer_entries_ > 2 * index_.size() + kTimerSlack) sweep_timers();
+}
+
+// Drops the oldest half-open attempt unanalysed (the degradation a SYN flood forces; RFC 4987
+// §3.1: a bounded backlog that recycles its oldest half-open entry) and counts it against its
+// server.
+bool FlowTable::evict_half_open(std::uint32_t keep) {
+  std::uint32_t at = half_open_.head;
+  if (at == keep && at != kNil) at = flows_[at].half_open.next;
+  if (at == kNil) return false;
+  Flow& f = flows_[at];
+  const Connection& c = *f.current;
+  const bool client_is_a = c.client_dir() == Dir::a_to_b;
+  evicted_targets_.add(client_is_a ? c.tuple().b_ip : c.tuple().a_ip,
+                       client_is_a ? c.tuple().b_port : c.tuple().a_port);
+  if (!evicted_.first_half_open_frame) {
+    evicted_.first_half_open_frame = c.endpoint(Role::client).first_syn.frame;
+    evicted_.first_half_open_ts = c.endpoint(Role::client).first_syn.ts;
+  }
+  ++evicted_.half_open;
+  unlink(half_open_, &Flow::half_open, at);
+  f.half_open_id = 0;
+  --live_;
+  spare_.push_back(std::move(f.current));
+  if (!f.previous && !f.tomb) remove_flow(at);
+  return true;
+}
+
+// Finalises the least recently active four-tuple's connections early, as an idle timeout
+// would, and drops it with its tombstone.
+bool FlowTable::evict_least_recent(std::uint32_t keep) {
+  std::uint32_t at = recent_.head;
+  if (at == keep && at != kNil) at = flows_[at].recent.next;
+  if (at == kNil) return false;
+  Flow& f = flows_[at];
+  if (!f.current && !f.previous) ++evicted_.tombstones;
+  for (std::unique_ptr<Connection>* c : {&f.previous, &f.current}) {
+    if (*c == nullptr) continue;
+    ++evicted_.live;
+    finalize(*c);
+  }
+  remove_flow(at);
+  return true;
+}
+
+// Evicted flows leave their timer entries behind (skipped when due). Under a flood those would
+// pile up for a whole idle timeout, so once they outnumber the live ones they are dropped,
+// keeping every bucket's order.
+void FlowTable::sweep_timers() {
+  timer_entries_ = 0;
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    std::vector<TimerEntry>& entries = it->second;
+    const std::int64_t bucket = it->first;
+    std::erase_if(entries, [&](const TimerEntry& e) {
+      const std::uint32_t at = locate(e);
+      return at == kNil || flows_[at].scheduled_s != bucket;
+    });
+    if (entries.capacity() > 2 * entries.size() + 16) entries.shrink_to_fit();
+    timer_entries_ += entries.size();
+    it = entries.empty() ? buckets_.erase(it) : std::next(it);
+  }
+  next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }
 
 }  // namespace lastack::flow

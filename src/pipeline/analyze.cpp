@@ -11,6 +11,7 @@
 #include "lastack/capture/packet_source.h"
 #include "lastack/decode/decoded_packet.h"
 #include "lastack/detect/detector.h"
+#include "lastack/detect/half_open_flood.h"
 #include "lastack/detect/time_wait_pressure.h"
 #include "lastack/flow/flow_table.h"
 #include "summary_stage.h"
@@ -29,6 +30,32 @@ namespace {
 
 constexpr std::uint64_t kProgressEvery = 1 << 16;
 
+flow::FlowSettings flow_settings(const Options& o) {
+  flow::FlowSettings fs;
+  fs.msl = o.settings.msl;
+  fs.idle_timeout = o.idle_timeout;
+  fs.memory_budget = o.memcap_bytes > kMemcapReserve ? o.memcap_bytes - kMemcapReserve : 1;
+  // A connection's summary stays in the report, and sorting the report copies it twice.
+  fs.caller_bytes_per_connection = 3 * sizeof(findings::ConnectionSummary);
+  return fs;
+}
+
+// The report's account of what the flow table evicted (nothing when it evicted nothing).
+std::optional<findings::Degradation> degradation(const flow::EvictionStats& e,
+                                                 std::uint64_t memcap_bytes) {
+  if (!e.any()) return std::nullopt;
+  findings::Degradation d;
+  d.memcap_bytes = memcap_bytes;
+  d.evicted_half_open = e.half_open;
+  d.evicted_live = e.live;
+  d.evicted_tombstones = e.tombstones;
+  for (const flow::EvictedTarget& t : e.by_target) d.targets.push_back({t.ip, t.port, t.half_open});
+  d.other_targets = e.other_targets;
+  d.first_half_open_frame = e.first_half_open_frame;
+  d.first_half_open_ts = e.first_half_open_ts;
+  return d;
+}
+
 struct OpenInput {
   std::unique_ptr<capture::PacketSource> source;
   std::size_t report_index = 0;
@@ -41,7 +68,7 @@ class Run {
   Run(const Options& options, findings::Report& report)
       : options_(options),
         report_(report),
-        table_(flow::FlowSettings{options.settings.msl, options.idle_timeout},
+        table_(flow_settings(options),
                [this](const tcp::Connection& c) { finalize(c); }) {
     ctx_.msl = options.settings.msl;
     ctx_.time_wait = options.settings.time_wait;
@@ -61,7 +88,9 @@ class Run {
     stage_->finish();
     close_inputs();
     report_.connection_count = table_.connections_created();
+    report_.degraded = degradation(table_.evictions(), options_.memcap_bytes);
     analyze_time_wait_pressure();
+    detect::analyze_half_open_flood(report_);
     report_.finalize();
     if (options_.observer != nullptr) options_.observer->on_finish(report_);
     if (options_.on_progress) options_.on_progress(progress_);
@@ -150,9 +179,11 @@ class Run {
     tcp::Dir dir;
     const tcp::FourTuple key = tcp::FourTuple::from_packet(
         pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir, pkt_.vlan_id);
+    if (clock_.ns == INT64_MIN) stage_->began(frame.ts);
     clock_ = std::max(clock_, frame.ts);
     table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
-    if (const tcp::Connection* c = table_.started()) stage_->started(*c, clock_);
+    note_start(table_.started());
+    note_start(table_.answered());
     table_.expire(frame.ts);
   }
 
@@ -216,6 +247,13 @@ class Run {
     }
   }
 
+  // TIME_WAIT pressure hears of a connection when it starts, except a half-open one (SYNs, and
+  // RSTs, only): that one is told when it is answered, or else at its end. So the attempts of a
+  // SYN flood that --memcap evicts cost it nothing (README "Memory cap").
+  void note_start(const tcp::Connection* c) {
+    if (c != nullptr && !c->half_open()) stage_->started(*c, clock_);
+  }
+
   // Judged on the summary stage's thread.
   void finalize(const tcp::Connection& c) {
     report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
@@ -230,14 +268,16 @@ class Run {
 
   // How late (capture time) a connection can be finalised after its TIME_WAIT began (or its
   // last packet): the flow table's longest wait after a last packet (idle timeout, settle, 2MSL),
-  // its one-second timer granularity, and a minute for packets that keep coming after TIME_WAIT
-  // began (re-sent FINs). A later one is applied late and counted (TimeWaitAccumulator). This
-  // window is what the TIME_WAIT analysis holds in memory, so it is not padded further.
+  // its one-second timer granularity, and 129 s for what comes before that last packet: re-sent
+  // FINs after TIME_WAIT began, or the SYN retries of a half-open connection first heard of at
+  // its end (Linux's default tcp_syn_retries=6 span 127 s). A later one is applied late and
+  // counted (TimeWaitAccumulator). This window is what the TIME_WAIT analysis holds in memory,
+  // so it is not padded further.
   [[nodiscard]] Duration lateness() const {
     const flow::FlowSettings defaults;
     const Duration longest = std::max({options_.idle_timeout, defaults.settle,
                                        options_.settings.msl * 2, options_.settings.time_wait});
-    return longest + Duration::from_s(62);
+    return longest + Duration::from_s(130);
   }
 
   const Options& options_;

@@ -29,16 +29,22 @@ void SummaryStage::make_room() {
   current_ = take_free();
 }
 
+void SummaryStage::began(Timestamp first) {
+  make_room();
+  current_->steps.push_back({Step::Kind::begin, 0, first});
+}
+
 void SummaryStage::started(const tcp::Connection& c, Timestamp now) {
   make_room();
-  current_->steps.push_back({false, static_cast<std::uint32_t>(current_->starts.size()), now});
+  current_->steps.push_back(
+      {Step::Kind::start, static_cast<std::uint32_t>(current_->starts.size()), now});
   current_->starts.push_back(detect::start_of(c));
 }
 
 void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
   make_room();
   if (current_->used == current_->items.size()) current_->items.emplace_back();
-  current_->steps.push_back({true, static_cast<std::uint32_t>(current_->used), now});
+  current_->steps.push_back({Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now});
   current_->items[current_->used++].conn = c;
 }
 
@@ -106,11 +112,13 @@ void SummaryStage::work() {
 
 void SummaryStage::consume(Batch& b) {
   for (const Step& step : b.steps) {
-    if (step.finished) {
-      judge(b.items[step.index], b, step.now);
-    } else {
-      time_wait_.advance(step.now);  // the series grid starts at the first packet
-      time_wait_.on_start(b.starts[step.index]);
+    switch (step.kind) {
+      case Step::Kind::begin: time_wait_.advance(step.now); break;
+      case Step::Kind::start:
+        time_wait_.advance(step.now);
+        time_wait_.on_start(b.starts[step.index]);
+        break;
+      case Step::Kind::finish: judge(b.items[step.index], b, step.now); break;
     }
   }
 }

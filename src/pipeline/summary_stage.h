@@ -32,10 +32,11 @@ struct Finished {
   findings::ConnectionSummary summary;
 };
 
-// One thing that happened, in order: a connection started (starts[index]) or was finalised
-// (items[index]); `now` is the capture time then.
+// One thing that happened, in order: capture time began, a connection started
+// (starts[index]) or was finalised (items[index]); `now` is the capture time then.
 struct Step {
-  bool finished = false;
+  enum class Kind : std::uint8_t { begin, start, finish };
+  Kind kind = Kind::begin;
   std::uint32_t index = 0;
   Timestamp now;
 };
@@ -63,6 +64,7 @@ class SummaryStage {
 
   // Queues a connection that started (after its first segment) or was finalised, at capture
   // time `now` (tracking thread; `now` never goes backwards).
+  void began(Timestamp first);  // the first TCP packet: the time grid starts here
   void started(const tcp::Connection& c, Timestamp now);
   void finished(const tcp::Connection& c, Timestamp now);
   // Hands over what is left and waits for the worker; rethrows what the worker threw.

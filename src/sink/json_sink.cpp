@@ -264,6 +264,26 @@ Json time_wait_json(const f::TimeWaitPressure& tw) {
   return j;
 }
 
+// What --memcap made the analysis give up; the 20 most targeted servers are listed.
+constexpr std::size_t kDegradedTargetsListed = 20;
+
+Json degraded_json(const f::Degradation& d) {
+  Json targets = Json::array();
+  for (std::size_t i = 0; i < d.targets.size() && i < kDegradedTargetsListed; ++i) {
+    const f::Degradation::Target& t = d.targets[i];
+    targets.push_back(Json{{"server", format_endpoint(t.ip, t.port)}, {"half_open", t.half_open}});
+  }
+  Json j = Json::object();
+  j["memcap_bytes"] = d.memcap_bytes;
+  j["evicted_half_open"] = d.evicted_half_open;
+  j["evicted_live"] = d.evicted_live;
+  j["evicted_tombstones"] = d.evicted_tombstones;
+  j["targets_total"] = d.targets.size();
+  j["other_targets_half_open"] = d.other_targets;
+  j["targets"] = std::move(targets);
+  return j;
+}
+
 // Everything but the elements of "findings" and "connections" (left empty): small, whatever
 // the size of the capture.
 Json report_head_json(const f::Report& r) {
@@ -277,6 +297,7 @@ Json report_head_json(const f::Report& r) {
   j["findings"] = Json::array();
   j["connections"] = Json::array();
   if (r.time_wait) j["time_wait"] = time_wait_json(*r.time_wait);
+  if (r.degraded) j["degraded"] = degraded_json(*r.degraded);
   return j;
 }
 

@@ -131,9 +131,17 @@ void time_wait_lines(const f::TimeWaitPressure& tw, std::FILE* out) {
 
 }  // namespace
 
+// "degraded: ..." when --memcap made the flow table evict (README "Memory cap").
+std::string degraded_line(const f::Degradation& d) {
+  return "degraded: memory cap " + std::to_string(d.memcap_bytes >> 20) + " MiB reached: " +
+         std::to_string(d.evicted_half_open) + " half-open attempts counted, not analysed; " +
+         std::to_string(d.evicted_live) + " connections finalised early";
+}
+
 void write_text_summary(const findings::Report& report, std::FILE* out) {
   for (const f::InputReport& in : report.inputs) put_line(out, input_line(in));
   put_line(out, counts_line(report));
+  if (report.degraded) put_line(out, degraded_line(*report.degraded));
   if (report.findings.empty()) {
     put_line(out, "no findings");
     return;

@@ -96,6 +96,7 @@ void Connection::restart(std::uint64_t id, std::uint32_t incarnation, const Four
                          Dir client_dir, bool mid_stream) {
   std::vector<Fact> storage = std::move(facts_);
   storage.clear();
+  if (storage.capacity() > kKeptFacts) storage = {};
   // Rebuilt in place rather than assigned from a temporary: this runs once per connection and
   // the object is well over a kilobyte.
   std::destroy_at(this);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -362,8 +363,10 @@ pid_t spawn(const fs::path& dir, const std::vector<std::string>& args, int stdin
 
 RunResult collect(const fs::path& dir, pid_t pid) {
   int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  struct rusage usage {};
+  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
   RunResult r;
+  r.max_rss_kb = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_text(dir / ".stdout");
   r.err = read_text(dir / ".stderr");

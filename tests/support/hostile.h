@@ -79,6 +79,7 @@ struct RunResult {
   int exit_code = -1;  // 128 + signal when killed
   std::string out;
   std::string err;
+  long max_rss_kb = 0;  // the child's peak resident set (wait4's ru_maxrss)
 };
 
 // A fresh directory under LASTACK_TEST_TMP, removed (made writable first) at scope exit.

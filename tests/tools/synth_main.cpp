@@ -2,6 +2,8 @@
 //   lastack-synth list                 names and one-line summaries
 //   lastack-synth write NAME FILE      one scenario (pcap, or pcapng where the scenario says so)
 //   lastack-synth write-all DIR        DIR/NAME.pcap[ng] for every scenario, and DIR/README.md
+//   lastack-synth syn-flood --count N --seed S --out FILE [--legit N] [--rate SYNS_PER_S]
+//                                      a SYN flood with a few legitimate connections (syn_flood.h)
 // Exit status: 0 success, 2 usage error or a file that could not be written.
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "lastack/synth/scenarios.h"
+#include "lastack/synth/syn_flood.h"
 
 namespace {
 
@@ -21,6 +24,7 @@ void usage(std::FILE* to) {
       "usage: lastack-synth list\n"
       "       lastack-synth write NAME FILE\n"
       "       lastack-synth write-all DIR\n"
+      "       lastack-synth syn-flood --count N --seed S --out FILE [--legit N] [--rate R]\n"
       "Writes the synthetic teardown captures (samples/synthetic). Exit status 0, or 2 on error.\n",
       to);
 }
@@ -64,6 +68,37 @@ int write_all(const std::string& dir) {
   return 0;
 }
 
+// "--name value" pairs after `syn-flood`.
+int syn_flood(const std::vector<std::string>& args) {
+  synth::SynFloodConfig cfg;
+  std::string out;
+  for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+    const std::string& name = args[i];
+    const std::string& value = args[i + 1];
+    try {
+      if (name == "--count") cfg.syns = std::stoull(value);
+      else if (name == "--seed") cfg.seed = std::stoull(value);
+      else if (name == "--legit") cfg.legitimate = static_cast<std::uint32_t>(std::stoul(value));
+      else if (name == "--rate") cfg.syns_per_s = std::stod(value);
+      else if (name == "--out") out = value;
+      else return fail("unknown option '" + name + "' for syn-flood");
+    } catch (const std::logic_error&) {
+      return fail("invalid value '" + value + "' for " + name);
+    }
+  }
+  if (args.size() % 2 == 0 || out.empty() || cfg.syns_per_s <= 0) {
+    return fail("syn-flood needs --out FILE and a value after every option");
+  }
+  synth::SynFloodTruth truth;
+  const lastack::Status st = synth::generate_syn_flood(cfg, out, truth);
+  if (!st) return fail(st.error().message);
+  std::printf("lastack-synth: wrote %llu packets to %s; most targeted %s (%llu SYNs)\n",
+              static_cast<unsigned long long>(truth.packets), out.c_str(),
+              truth.servers.front().c_str(),
+              static_cast<unsigned long long>(truth.syns_per_server.front()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,10 +116,11 @@ int main(int argc, char** argv) {
     if (cmd == "list" && args.size() == 1) return list();
     if (cmd == "write" && args.size() == 3) return write(args[1], args[2]);
     if (cmd == "write-all" && args.size() == 2) return write_all(args[1]);
+    if (cmd == "syn-flood") return syn_flood(args);
   } catch (const std::exception& e) {
     return fail(std::string("internal error: ") + e.what());
   }
-  if (cmd != "list" && cmd != "write" && cmd != "write-all") {
+  if (cmd != "list" && cmd != "write" && cmd != "write-all" && cmd != "syn-flood") {
     std::fprintf(stderr, "lastack-synth: unknown command '%s'\n", cmd.c_str());
   } else {
     std::fprintf(stderr, "lastack-synth: wrong number of arguments for '%s'\n", cmd.c_str());

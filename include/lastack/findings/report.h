@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "lastack/core/frame_ref.h"
+#include "lastack/core/ip_address.h"
 #include "lastack/core/timestamp.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
@@ -56,6 +58,24 @@ struct Counters {
   std::map<std::string, std::uint64_t> malformed;  // by reason
 };
 
+// What the analysis gave up to stay within --memcap (README "Memory cap"): half-open attempts
+// dropped unanalysed, counted per server; connections finalised early; tombstones dropped.
+struct Degradation {
+  struct Target {
+    IpAddress ip;
+    std::uint16_t port = 0;
+    std::uint64_t half_open = 0;
+  };
+  std::uint64_t memcap_bytes = 0;
+  std::uint64_t evicted_half_open = 0;
+  std::uint64_t evicted_live = 0;
+  std::uint64_t evicted_tombstones = 0;
+  std::vector<Target> targets;      // most evicted first (ties: address, port); bounded
+  std::uint64_t other_targets = 0;  // attempts to servers beyond the counted ones
+  std::optional<FrameRef> first_half_open_frame;  // the first evicted attempt's SYN
+  Timestamp first_half_open_ts;
+};
+
 struct Report {
   std::string tool_version;
   Settings settings;
@@ -67,6 +87,8 @@ struct Report {
   // TIME_WAIT pressure over the capture; set by the pipeline (unset in hand-built reports, and
   // then absent from the JSON report and the database).
   std::optional<TimeWaitPressure> time_wait;
+  // Set by the pipeline only when something was evicted (absent otherwise).
+  std::optional<Degradation> degraded;
 
   // Canonical order and ids for findings; resolves links; fills each connection's finding_ids.
   void finalize();

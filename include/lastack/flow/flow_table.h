@@ -4,15 +4,22 @@
 // incarnation alive while a new one runs, so late segments of the old one can be recognised.
 // The per-packet path allocates nothing in the steady state: flows live in a flat index and a
 // slab, finalised connections are reused (with their facts storage) for new ones.
+//
+// Memory budget (FlowSettings::memory_budget): before a new connection would take the table
+// over it, the table evicts — first the oldest half-open attempt (dropped unanalysed and
+// counted per server: under a SYN flood these are the flood, RFC 4987), then, when none is
+// left, the least recently active four-tuple (its connections finalised early, as an idle
+// timeout would). evictions() says what was given up.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "lastack/flow/eviction_stats.h"
 #include "lastack/flow/flat_flow_map.h"
 #include "lastack/tcp/connection.h"
 #include "lastack/tcp/four_tuple.h"
@@ -28,6 +35,12 @@ struct FlowSettings {
   // re-sent later than this (Linux's backoff reaches 30 s after seven lost re-ACKs in a row)
   // is then counted, not analysed.
   Duration settle = Duration::from_s(30);
+  // Bytes the table may hold in flows and connections, as accounted by bytes_in_use(); 0 means
+  // no limit.
+  std::uint64_t memory_budget = 0;
+  // What each connection goes on costing the caller once finalised (the pipeline: its summary
+  // in the report), accounted with the connection so that the budget covers it too.
+  std::uint64_t caller_bytes_per_connection = 0;
 };
 
 class FlowTable {
@@ -55,11 +68,32 @@ class FlowTable {
   // The connection the last on_segment() started (nullptr when it started none); valid until the
   // next call.
   [[nodiscard]] const tcp::Connection* started() const { return started_; }
+  // The connection the last on_segment() took out of the half-open state (its first packet
+  // beyond SYNs and RSTs), nullptr when none; valid until the next call.
+  [[nodiscard]] const tcp::Connection* answered() const { return answered_; }
+  // What was evicted to stay within the memory budget.
+  [[nodiscard]] EvictionStats evictions() const;
+  // The accounted footprint of what the table holds now (compared with the budget).
+  [[nodiscard]] std::uint64_t bytes_in_use() const;
+  // Accounted bytes per connection object and per four-tuple (see flow_table.cpp).
+  [[nodiscard]] std::uint64_t connection_bytes() const;
+  static std::uint64_t flow_bytes();
 
  private:
+  static constexpr std::uint32_t kNil = UINT32_MAX;
+  static constexpr std::size_t kTimerSlack = 4096;  // stale timer entries tolerated
+  // Links of an intrusive doubly linked list threaded through flows_ by position.
+  struct Links {
+    std::uint32_t prev = kNil;
+    std::uint32_t next = kNil;
+  };
+  struct List {
+    std::uint32_t head = kNil;
+    std::uint32_t tail = kNil;
+  };
   struct Flow {
-    tcp::Connection* current = nullptr;  // owned by connections_
-    tcp::Connection* previous = nullptr;
+    std::unique_ptr<tcp::Connection> current;
+    std::unique_ptr<tcp::Connection> previous;
     // What is left of the last finalised incarnation until 2MSL after its last packet.
     std::optional<tcp::PreviousIncarnation> tomb;
     Timestamp tomb_until;
@@ -70,13 +104,26 @@ class FlowTable {
     // its own (split). See flow_of().
     std::uint64_t joined_ifaces = 0;
     std::uint64_t split_ifaces = 0;
+    tcp::FourTuple key;
+    Links recent;                    // in recent_: least recently active first
+    Links half_open;                 // in half_open_ while half_open_id != 0
+    std::uint64_t half_open_id = 0;  // the id of `current` when listed as half-open
+    std::uint64_t unanswered_id = 0;  // `current` began half-open and is not answered yet
+  };
+
+  // A timer bucket's entry: the four-tuple, and the slab position its flow had when pushed (a
+  // hint that spares the index lookup while the position still holds that four-tuple).
+  struct TimerEntry {
+    tcp::FourTuple key;
+    std::uint32_t at = kNil;
   };
 
   static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
-  Flow& flow_of(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
-                std::uint32_t interface_id, tcp::FourTuple& flow_key);
+  // The slab position of the flow a segment belongs to (made when new); `flow_key` its key.
+  std::uint32_t flow_of(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
+                        std::uint32_t interface_id, tcp::FourTuple& flow_key);
   [[nodiscard]] bool carries(const Flow& f, tcp::Dir dir, const tcp::Segment& s) const;
-  Flow& flow_at(const tcp::FourTuple& key, bool& fresh);
+  void note_answer(Flow& flow);
 
   void route(const tcp::FourTuple& key, Flow& flow, tcp::Dir dir, const tcp::Segment& s,
              std::uint32_t interface_id);
@@ -84,34 +131,53 @@ class FlowTable {
                          std::uint32_t interface_id);
   bool starts_new_incarnation(const tcp::Connection& cur, tcp::Role from,
                               const tcp::Segment& s) const;
-  tcp::Connection* make_connection(const tcp::FourTuple& key, tcp::Dir client_dir,
-                                   std::uint32_t incarnation, bool mid_stream);
-  void finalize(tcp::Connection*& c);
-  void retire(Flow& flow, tcp::Connection*& c);
+  std::unique_ptr<tcp::Connection> make_connection(const tcp::FourTuple& key, tcp::Dir client_dir,
+                                                   std::uint32_t incarnation, bool mid_stream);
+  void finalize(std::unique_ptr<tcp::Connection>& c);
+  void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
   [[nodiscard]] Timestamp deadline(const Flow& f) const;
-  void schedule(const tcp::FourTuple& key, Flow& f, std::int64_t not_before_s);
+  void schedule(Flow& f, std::int64_t not_before_s);
+  [[nodiscard]] std::uint32_t locate(const TimerEntry& e) const;
   void expire_due(Timestamp now);
   void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
-  std::uint32_t add_flow();
-  void remove_flow(const tcp::FourTuple& key, std::uint32_t at);
+  std::uint32_t add_flow(const tcp::FourTuple& key);
+  void remove_flow(std::uint32_t at);
+  [[nodiscard]] std::uint32_t position(const Flow& f) const {
+    return static_cast<std::uint32_t>(&f - flows_.data());
+  }
+  void link_back(List& list, Links Flow::*links, std::uint32_t at);
+  void unlink(List& list, Links Flow::*links, std::uint32_t at);
+  void touch(std::uint32_t at);
+  void track_half_open(std::uint32_t at);
+  void make_room(std::uint32_t keep, bool connection, bool flow);
+  bool evict_half_open(std::uint32_t keep);
+  bool evict_least_recent(std::uint32_t keep);
+  void sweep_timers();
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
-  FlatFlowMap index_;                    // four-tuple → position in flows_
-  std::vector<Flow> flows_;              // a slab: positions are reused through free_flows_
+  FlatFlowMap index_;        // four-tuple → position in flows_
+  std::vector<Flow> flows_;  // a slab: positions are reused through free_flows_
   std::vector<std::uint32_t> free_flows_;
-  std::deque<tcp::Connection> connections_;  // every connection object made (stable addresses)
-  std::vector<tcp::Connection*> spare_;      // finalised ones, ready for reuse
+  // Finalised connections, ready for reuse; with the live ones, connection_objects_ in all.
+  std::vector<std::unique_ptr<tcp::Connection>> spare_;
+  std::size_t connection_objects_ = 0;
   // Timer buckets by second of capture time: each flow sits in the bucket of its earliest
   // deadline, so expiry costs only what is due (not a scan of the table). A map node per second
   // of capture is cheap; what matters is that expire() does not touch the map until the
   // earliest bucket (next_due_s_) is due, and that bucket vectors are reused.
-  std::map<std::int64_t, std::vector<tcp::FourTuple>> buckets_;
+  std::map<std::int64_t, std::vector<TimerEntry>> buckets_;
   std::int64_t next_due_s_ = INT64_MAX;
-  std::vector<tcp::FourTuple> spare_bucket_;
+  std::vector<TimerEntry> spare_bucket_;
+  std::size_t timer_entries_ = 0;  // in buckets_, stale ones included
+  List recent_;                    // every flow, least recently active first
+  List half_open_;                 // flows whose current connection is half-open, oldest first
+  EvictionStats evicted_;          // by_target and other_targets are filled by evictions()
+  TargetCounts evicted_targets_;
   std::uint64_t next_id_ = 0;
   const tcp::Connection* started_ = nullptr;
+  const tcp::Connection* answered_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
   bool any_split_ = false;  // some interface's traffic was split off (flow_of)

@@ -47,17 +47,16 @@ struct PreviousIncarnation {
 class Connection {
  public:
   static constexpr std::size_t kMaxFacts = 96;
+  static constexpr std::size_t kKeptFacts = 16;
 
   Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
              bool mid_stream);
 
   // Makes this object the connection the constructor would make, keeping only the facts
-  // vector's capacity: the flow table recycles finalised connections, so that tracking a new
-  // one allocates nothing.
+  // vector's capacity (up to kKeptFacts): the flow table recycles finalised connections, so
+  // that tracking a new one allocates nothing, and a recycled one holds a bounded amount.
   void restart(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
                bool mid_stream);
-  // Bytes of facts storage this object holds (for the flow table's memory accounting).
-  [[nodiscard]] std::size_t facts_capacity_bytes() const { return facts_.capacity() * sizeof(Fact); }
 
   // Role of the sender of a packet travelling in `dir`.
   [[nodiscard]] Role role_of(Dir dir) const {
@@ -91,6 +90,17 @@ class Connection {
   void set_interface_id(std::uint32_t id) { interface_id_ = id; }
   [[nodiscard]] std::string_view history() const { return {history_.data(), history_len_}; }
 
+  // An attempt whose handshake never completed — what a SYN flood fills a server's backlog
+  // with (RFC 4987 §2): the client sent only SYNs (and RSTs), the server at most SYN-ACKs and
+  // RSTs. Once anything else was sent (an ACK of the SYN-ACK, data, a FIN) it never is again.
+  // Inline: the flow table asks after every segment.
+  [[nodiscard]] bool half_open() const {
+    if (mid_stream_ || !endpoint(Role::client).first_syn.seen) return false;
+    const EndpointCounters& c = endpoint(Role::client).counters;
+    const EndpointCounters& s = endpoint(Role::server).counters;
+    return c.packets == c.syns + c.rsts + c.duplicates &&
+           s.packets == s.syns + s.rsts + s.duplicates;
+  }
   // Both FINs sent, or a RST accepted: the incarnation is over for reuse purposes.
   [[nodiscard]] bool closed() const { return reset_ || (ep_[0].fin_sent && ep_[1].fin_sent); }
   // Nothing more is expected: reset, or both FINs sent and acknowledged with no side left

@@ -335,3 +335,25 @@ TEST_CASE("tw: --port-range and --server-tw-peak", "[cli][tw]") {
   CHECK(lastack::cli::analyze_help().find("--port-range LO-HI") != std::string::npos);
   CHECK(lastack::cli::analyze_help().find("--server-tw-peak N") != std::string::npos);
 }
+
+TEST_CASE("memcap: --memcap SIZE in bytes or with a unit", "[cli][memcap]") {
+  CHECK(analyze_ok({"x"}).memcap_bytes == std::uint64_t{1} << 30);  // default 1G
+  CHECK(analyze_ok({"--memcap", "256M", "x"}).memcap_bytes == std::uint64_t{256} << 20);
+  CHECK(analyze_ok({"--memcap=1G", "x"}).memcap_bytes == std::uint64_t{1} << 30);
+  CHECK(analyze_ok({"--memcap=2gb", "x"}).memcap_bytes == std::uint64_t{2} << 30);
+  CHECK(analyze_ok({"--memcap=96MiB", "x"}).memcap_bytes == std::uint64_t{96} << 20);
+  CHECK(analyze_ok({"--memcap=65536k", "x"}).memcap_bytes == std::uint64_t{64} << 20);
+  CHECK(analyze_ok({"--memcap=1T", "x"}).memcap_bytes == std::uint64_t{1} << 40);
+  CHECK(analyze_ok({"--memcap", "100000000", "x"}).memcap_bytes == 100'000'000);
+  for (std::string_view bad : {"", "M", "abc", "12X", "1.5G", "-1G", "1 G", "1GG", "1Mb2",
+                               "99999999999999999999", "20000000T"}) {
+    DYNAMIC_SECTION(bad) {
+      const std::string joined = "--memcap=" + std::string(bad);
+      CHECK(analyze_error({joined, "x"}).find("--memcap") != std::string::npos);
+    }
+  }
+  // Below what the process needs besides the flow table.
+  CHECK(analyze_error({"--memcap=16M", "x"}).find("too small") != std::string::npos);
+  CHECK(analyze_error({"--memcap=1000", "x"}).find("too small") != std::string::npos);
+  CHECK(lastack::cli::analyze_help().find("--memcap SIZE") != std::string::npos);
+}

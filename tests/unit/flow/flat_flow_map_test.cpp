@@ -65,9 +65,7 @@ TEST_CASE("flat map: grows past 70 % load and keeps every key", "[flow][flat_map
   }
   CHECK(found == kKeys);
   std::size_t visited = 0;
-  m.for_each([&](const FourTuple& k, std::uint32_t v) {
-    visited += (k == tuple_of(v)) ? 1 : 0;
-  });
+  m.for_each([&](const FourTuple& k, std::uint32_t v) { visited += (k == tuple_of(v)) ? 1 : 0; });
   CHECK(visited == kKeys);
 }
 

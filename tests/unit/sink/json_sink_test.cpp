@@ -363,3 +363,23 @@ TEST_CASE("write_json into an unwritable place fails and keeps the old report",
   ::unlink((blocked + "/keep").c_str());
   ::rmdir(blocked.c_str());
 }
+
+TEST_CASE("JSON report: a degraded object only when something was evicted", "[sink][json][flood]") {
+  CHECK_FALSE(fixture_json().contains("degraded"));
+  f::Report r = lastack::test::make_fixture_report();
+  f::Degradation d;
+  d.memcap_bytes = 96ULL << 20;
+  d.evicted_half_open = 12;
+  d.evicted_live = 1;
+  d.targets = {{lastack::test::fixture_ip("10.30.0.1"), 80, 12}};
+  r.degraded = d;
+  const std::string text = lastack::sink::to_json(r);
+  const ordered_json j = ordered_json::parse(text);
+  REQUIRE(j.contains("degraded"));
+  CHECK(j["degraded"]["memcap_bytes"] == 96ULL << 20);
+  CHECK(j["degraded"]["evicted_half_open"] == 12);
+  CHECK(j["degraded"]["evicted_live"] == 1);
+  CHECK(j["degraded"]["targets"][0]["server"] == "10.30.0.1:80");
+  CHECK(j["degraded"]["targets"][0]["half_open"] == 12);
+  CHECK(lastack::test::validate_report(text) == std::vector<std::string>{});
+}

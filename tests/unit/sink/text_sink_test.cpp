@@ -68,3 +68,16 @@ TEST_CASE("Text summary is deterministic", "[sink][text]") {
   CHECK(summary_lines(lastack::test::make_fixture_report()) ==
         summary_lines(lastack::test::make_fixture_report()));
 }
+
+TEST_CASE("Text summary says when the analysis degraded", "[sink][text][flood]") {
+  f::Report r = lastack::test::make_quiet_report();
+  f::Degradation d;
+  d.memcap_bytes = 96ULL << 20;
+  d.evicted_half_open = 12;
+  r.degraded = d;
+  const auto lines = summary_lines(r);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[2] ==
+        "degraded: memory cap 96 MiB reached: 12 half-open attempts counted, not analysed; 0 "
+        "connections finalised early");
+}
