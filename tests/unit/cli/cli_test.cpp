@@ -119,7 +119,7 @@ TEST_CASE("repeated -r and positionals keep command-line order", "[cli]") {
   CHECK(a.quiet);
 }
 
-TEST_CASE("-q is --quiet", "[cli]") {
+TEST_CASE("short option -q is --quiet", "[cli]") {
   CHECK(analyze_ok({"-q", "x.pcap"}).quiet);
   CHECK_FALSE(analyze_ok({"x.pcap"}).quiet);
 }
