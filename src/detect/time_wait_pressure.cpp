@@ -14,7 +14,6 @@
 #include <compare>
 #include <cstring>
 #include <optional>
-#include <queue>
 #include <tuple>
 #include <unordered_map>
 
@@ -57,8 +56,8 @@ struct Event {
   std::uint64_t id = 0;   // the connection (0 for kOpenEnd)
   std::uint32_t rec = 0;  // its ConnRec (the pair for kOpenEnd)
   std::uint8_t mask = 0;
-  std::int8_t rank = 0;   // rank_of(mask)
-  std::uint8_t gen = 0;   // kTwEnd: the connection's generation when pushed
+  std::int8_t rank = 0;  // rank_of(mask)
+  std::uint8_t gen = 0;  // kTwEnd: the connection's generation when pushed
 };
 
 // The sweep order.
@@ -80,6 +79,33 @@ struct Later {
     if (a.rank != b.rank) return a.rank > b.rank;
     return a.id > b.id;
   }
+};
+
+// The pending events, earliest first. A priority_queue but for take_sorted(): its vector is
+// sorted in one pass at the end, much cheaper than popping every event.
+class EventHeap {
+ public:
+  [[nodiscard]] bool empty() const { return v_.empty(); }
+  [[nodiscard]] std::size_t size() const { return v_.size(); }
+  [[nodiscard]] const Event& top() const { return v_.front(); }
+  void push(const Event& e) {
+    v_.push_back(e);
+    std::push_heap(v_.begin(), v_.end(), Later{});
+  }
+  void pop() {
+    std::pop_heap(v_.begin(), v_.end(), Later{});
+    v_.pop_back();
+  }
+  // Every event, earliest first; the heap is left empty.
+  std::vector<Event> take_sorted() {
+    std::vector<Event> all = std::move(v_);
+    v_.clear();
+    std::sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return Later{}(b, a); });
+    return all;
+  }
+
+ private:
+  std::vector<Event> v_;
 };
 
 Event event_of(Timestamp t, std::uint64_t id, std::uint32_t rec, std::uint8_t mask,
@@ -124,7 +150,7 @@ struct KeyHash {
 struct TupleEntry {
   std::uint32_t rec = kNone;
   bool live = true;
-  Timestamp tw_start;       // once ended with a TIME_WAIT: the entry and the pair's transfer
+  Timestamp tw_start;  // once ended with a TIME_WAIT: the entry and the pair's transfer
   Timestamp tw_end;
   Timestamp pair_tw_start;
 };
@@ -140,16 +166,16 @@ struct ConnRec {
   std::optional<Timestamp> next_start;  // the next incarnation began while this one was live
   std::uint32_t pair = kNone;
   std::uint32_t holder[2] = {kNone, kNone};  // as client, as server
-  std::uint16_t refs = 0;               // pending events, plus one until on_end
-  std::uint8_t gen = 0;                 // bumped when a reuse voids its TIME_WAIT ends
-  bool in_range = false;                // its client port is in the range: counted in the pair
-  bool rate = false;                    // SYN seen: counted in the pair's rate
-  bool tw_holder[2] = {false, false};   // the roles holding its TIME_WAIT
-  bool holder_count = false;            // a non-empty entry: +1/-1 on those holders
-  bool pair_tw = false;                 // the client's TIME_WAIT holds the pair's port
+  std::uint16_t refs = 0;                    // pending events, plus one until on_end
+  std::uint8_t gen = 0;                      // bumped when a reuse voids its TIME_WAIT ends
+  bool in_range = false;                     // its client port is in the range: counted in the pair
+  bool rate = false;                         // SYN seen: counted in the pair's rate
+  bool tw_holder[2] = {false, false};        // the roles holding its TIME_WAIT
+  bool holder_count = false;                 // a non-empty entry: +1/-1 on those holders
+  bool pair_tw = false;                      // the client's TIME_WAIT holds the pair's port
   bool start_swept = false;
   bool end_swept = false;
-  TupleSlot* tuple = nullptr;           // the four-tuple's entry while it is this connection
+  TupleSlot* tuple = nullptr;  // the four-tuple's entry while it is this connection
 };
 
 // The running count of one holder or pair.
@@ -213,8 +239,7 @@ std::optional<Interval> time_wait_interval(const f::ConnectionSummary& c,
   return iv;
 }
 
-bool lower_bound_of(const f::PeakAt& peak, bool mid_stream, Timestamp capture_start,
-                    Duration tw) {
+bool lower_bound_of(const f::PeakAt& peak, bool mid_stream, Timestamp capture_start, Duration tw) {
   if (mid_stream || !peak.ts) return true;
   return (*peak.ts - capture_start) < tw;
 }
@@ -255,9 +280,9 @@ ConnectionStart start_of(const f::ConnectionSummary& c) {
 struct TimeWaitAccumulator::Impl {
   f::Settings settings;
   Duration lateness;
-  std::optional<Timestamp> origin;       // the series grid: the first time given
+  std::optional<Timestamp> origin;  // the series grid: the first time given
   std::optional<Timestamp> now;
-  std::optional<Timestamp> min_first;    // of all connections: with the inputs, the capture
+  std::optional<Timestamp> min_first;  // of all connections: with the inputs, the capture
   std::optional<Timestamp> max_last;
   std::uint64_t connections = 0;
   std::optional<Timestamp> capture_end;  // set by finish(): series close there
@@ -273,7 +298,7 @@ struct TimeWaitAccumulator::Impl {
   std::size_t recs_in_use = 0;
   std::unordered_map<std::uint64_t, std::uint32_t> live;  // id -> rec, until on_end
   TupleMap tuples;
-  std::priority_queue<Event, std::vector<Event>, Later> heap;
+  EventHeap heap;
 
   Impl(const f::Settings& s, Duration l) : settings(s), lateness(l.ns > 0 ? l : Duration{}) {}
 
@@ -469,12 +494,13 @@ struct TimeWaitAccumulator::Impl {
     const std::uint32_t i = found->second;
     live.erase(found);
     count_closes(c, recs[i]);
-    const std::optional<Interval> iv = time_wait_interval(c, recs[i].next_start, settings.time_wait);
+    const std::optional<Interval> iv =
+        time_wait_interval(c, recs[i].next_start, settings.time_wait);
     if (iv) schedule_time_wait(c, i, *iv);
     ConnRec& r = recs[i];
     if (r.in_range && !r.pair_tw) {
-      const bool open = c.close_kind == f::CloseKind::open_at_end ||
-                        c.close_kind == f::CloseKind::half_closed;
+      const bool open =
+          c.close_kind == f::CloseKind::open_at_end || c.close_kind == f::CloseKind::half_closed;
       if (open) {
         ++pairs[r.pair].open_at_end;  // one event for all of them at finish()
       } else {
@@ -485,8 +511,8 @@ struct TimeWaitAccumulator::Impl {
     release(i);
   }
 
-  void step(Sweep& s, f::PeakAt& peak, std::uint64_t* tw_at_peak, Timestamp t,
-            std::int64_t d_total, std::int64_t d_tw, const ConnRec* c) {
+  void step(Sweep& s, f::PeakAt& peak, std::uint64_t* tw_at_peak, Timestamp t, std::int64_t d_total,
+            std::int64_t d_tw, const ConnRec* c) {
     if (s.series.open()) {
       // Only ends lie beyond the capture: the series stops where the capture does.
       if (capture_end && t > *capture_end) {
@@ -541,6 +567,10 @@ struct TimeWaitAccumulator::Impl {
   void sweep_one() {
     const Event e = heap.top();
     heap.pop();
+    sweep(e);
+  }
+
+  void sweep(const Event& e) {
     frontier = key_of(e);
     if ((e.mask & kOpenEnd) != 0) {
       PairState& p = pairs[e.rec];
@@ -561,6 +591,15 @@ struct TimeWaitAccumulator::Impl {
     // connection, which the capture end is at least (the series must not pass the capture end).
     const Timestamp w = std::min(*now + Duration{-lateness.ns}, *max_last + Duration{1});
     while (!heap.empty() && heap.top().t < w) sweep_one();
+  }
+
+  // At the end no start can come to cut a TIME_WAIT short, so the four-tuple index goes at once
+  // (not entry by entry as records are freed), and the events left are swept in one sorted pass:
+  // for a capture shorter than the lateness window that is every event of the run.
+  void sweep_rest() {
+    for (auto& [key, entry] : tuples) recs[entry.rec].tuple = nullptr;
+    tuples.clear();
+    for (const Event& e : heap.take_sorted()) sweep(e);
   }
 
   f::TimeWaitPressure finish(const std::vector<f::InputReport>& inputs,
@@ -628,7 +667,7 @@ f::TimeWaitPressure TimeWaitAccumulator::Impl::finish(const std::vector<f::Input
   for (std::uint32_t k = 0; k < pairs.size(); ++k) {
     if (pairs[k].open_at_end != 0) heap.push(event_of(still_open, 0, k, kOpenEnd, 0));
   }
-  while (!heap.empty()) sweep_one();
+  sweep_rest();
 
   // One step for every series: the batch step, rounded up to a multiple of every series' own.
   std::int64_t finest = 1;

@@ -1,12 +1,12 @@
 // Runs the real `lastack` binary: exit codes, stdout/stderr and the files it writes.
 // Captures are written by hand here (24-byte pcap header + Ethernet/IPv4/TCP records), so these
 // tests depend on nothing but the program under test.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <array>
@@ -114,8 +114,8 @@ std::vector<std::uint8_t> syn_frame() {
   std::vector<std::uint8_t> f;
   f.insert(f.end(), {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00});
   const std::size_t ip = f.size();
-  f.insert(f.end(), {0x45, 0x00, 0x00, 40, 0x12, 0x34, 0x40, 0x00, 64, 6, 0, 0, 10, 0, 0, 1,
-                     10, 0, 0, 2});
+  f.insert(f.end(),
+           {0x45, 0x00, 0x00, 40, 0x12, 0x34, 0x40, 0x00, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});
   std::uint32_t sum = 0;
   for (std::size_t i = ip; i < ip + 20; i += 2) sum += (std::uint32_t{f[i]} << 8) | f[i + 1];
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
@@ -123,8 +123,8 @@ std::vector<std::uint8_t> syn_frame() {
   f[ip + 11] = static_cast<std::uint8_t>(~sum);
   put16be(f, 40000);
   put16be(f, 80);
-  put32be(f, 1000);  // seq
-  put32be(f, 0);     // ack
+  put32be(f, 1000);                                         // seq
+  put32be(f, 0);                                            // ack
   f.insert(f.end(), {0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0});  // SYN, window 64240
   return f;
 }
@@ -134,10 +134,10 @@ std::vector<std::uint8_t> pcap_with_syns(int records) {
   std::vector<std::uint8_t> b;
   put32le(b, 0xa1b2c3d4);
   b.insert(b.end(), {2, 0, 4, 0});  // version 2.4
-  put32le(b, 0);                     // thiszone
-  put32le(b, 0);                     // sigfigs
-  put32le(b, 65535);                 // snaplen
-  put32le(b, 1);                     // LINKTYPE_ETHERNET
+  put32le(b, 0);                    // thiszone
+  put32le(b, 0);                    // sigfigs
+  put32le(b, 65535);                // snaplen
+  put32le(b, 1);                    // LINKTYPE_ETHERNET
   const std::vector<std::uint8_t> frame = syn_frame();
   for (int i = 0; i < records; ++i) {
     put32le(b, 1'795'251'600U + static_cast<std::uint32_t>(i));
@@ -295,8 +295,7 @@ TEST_CASE("json and db files are written, the summary still printed", "[cli][run
   sqlite3* handle = nullptr;
   REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, "SELECT count(*) FROM runs", -1, &stmt, nullptr) ==
-          SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(handle, "SELECT count(*) FROM runs", -1, &stmt, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   CHECK(sqlite3_column_int(stmt, 0) == 2);
   sqlite3_finalize(stmt);
@@ -374,6 +373,39 @@ TEST_CASE("a bad filter is a usage error", "[cli][run]") {
 }
 
 // --- Behaviour that needs the detectors ----------------------------------------------------------
+
+// The writer does not have SQLite enforce the foreign keys (a cost per row): every reference it
+// writes must hold by construction, across appended runs too.
+TEST_CASE("every SQLite reference holds after appended runs with findings", "[cli][run]") {
+  const ScratchDir scratch;
+  const fs::path& dir = scratch.path();
+  const std::string lost = LASTACK_SOURCE_DIR "/samples/real/lost_final_ack.client.pcap";
+  const std::string linger = LASTACK_SOURCE_DIR "/samples/real/linger_zero.server.pcap";
+  const fs::path db = dir / "runs.db";
+  for (int run = 0; run < 2; ++run) {
+    const RunResult r =
+        run_lastack(dir, {"analyze", "--quiet", "--connections", "all", "--db", db, lost, linger});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(handle, sql, -1, &stmt, nullptr) == SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW) ++n;
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  CHECK(count("SELECT 1 FROM findings") > 0);
+  CHECK(count("SELECT 1 FROM findings WHERE connection_id IS NOT NULL") > 0);
+  CHECK(count("PRAGMA foreign_key_check") == 0);
+  // And each finding points at a connection of its own run and input.
+  CHECK(count("SELECT 1 FROM findings f JOIN connections c ON c.id = f.connection_id "
+              "WHERE c.run_id != f.run_id OR c.input_id != f.input_id") == 0);
+  sqlite3_close(handle);
+}
 
 TEST_CASE("findings at or above --fail-on exit 1, below it 0", "[cli][run]") {
   const ScratchDir scratch;
