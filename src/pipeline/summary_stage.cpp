@@ -11,16 +11,31 @@ SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
   current_ = std::make_unique<Batch>();
   created_ = 1;
   worker_ = std::thread([this] { work(); });
+  if (observer_ != nullptr) observer_thread_ = std::thread([this] { observe(); });
 }
 
 SummaryStage::~SummaryStage() {
-  if (!worker_.joinable()) return;
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    closing_ = true;
+  stop_threads();
+}
+
+// The judging thread drains its queue, then the observing thread drains its own.
+void SummaryStage::stop_threads() {
+  if (worker_.joinable()) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+    }
+    changed_.notify_all();
+    worker_.join();
   }
-  changed_.notify_all();
-  worker_.join();
+  if (observer_thread_.joinable()) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      judging_done_ = true;
+    }
+    changed_.notify_all();
+    observer_thread_.join();
+  }
 }
 
 void SummaryStage::make_room() {
@@ -51,13 +66,9 @@ void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
 void SummaryStage::finish() {
   if (current_ && !current_->steps.empty()) hand_over();
   current_.reset();
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    closing_ = true;
-  }
-  changed_.notify_all();
-  worker_.join();
+  stop_threads();
   if (failure_) std::rethrow_exception(failure_);
+  if (observer_failure_) std::rethrow_exception(observer_failure_);
 }
 
 void SummaryStage::hand_over() {
@@ -80,16 +91,30 @@ std::unique_ptr<Batch> SummaryStage::take_free() {
   return b;
 }
 
+// The next batch of `queue`, or null once `closing` is set and the queue is drained.
+std::unique_ptr<Batch> SummaryStage::wait_for(std::deque<std::unique_ptr<Batch>>& queue,
+                                              const bool& closing) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !queue.empty() || closing; });
+  if (queue.empty()) return nullptr;
+  std::unique_ptr<Batch> b = std::move(queue.front());
+  queue.pop_front();
+  return b;
+}
+
+void SummaryStage::recycle(std::unique_ptr<Batch> b) {
+  b->used = 0;
+  b->starts.clear();
+  b->steps.clear();
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(b));
+  }
+  changed_.notify_all();
+}
+
 void SummaryStage::work() {
-  for (;;) {
-    std::unique_ptr<Batch> b;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [this] { return !ready_.empty() || closing_; });
-      if (ready_.empty()) return;  // closing and drained
-      b = std::move(ready_.front());
-      ready_.pop_front();
-    }
+  while (std::unique_ptr<Batch> b = wait_for(ready_, closing_)) {
     // After a failure (out of memory) batches are only recycled, so the producer never waits
     // forever; finish() rethrows.
     if (!failure_) {
@@ -99,14 +124,28 @@ void SummaryStage::work() {
         failure_ = std::current_exception();
       }
     }
-    b->used = 0;
-    b->starts.clear();
-    b->steps.clear();
+    if (observer_ == nullptr || failure_) {
+      recycle(std::move(b));
+      continue;
+    }
     {
       const std::lock_guard<std::mutex> lock(mutex_);
-      free_.push_back(std::move(b));
+      judged_.push_back(std::move(b));
     }
     changed_.notify_all();
+  }
+}
+
+void SummaryStage::observe() {
+  while (std::unique_ptr<Batch> b = wait_for(judged_, judging_done_)) {
+    if (!observer_failure_) {
+      try {
+        show(*b);
+      } catch (...) {
+        observer_failure_ = std::current_exception();
+      }
+    }
+    recycle(std::move(b));
   }
 }
 
@@ -126,15 +165,28 @@ void SummaryStage::consume(Batch& b) {
 void SummaryStage::judge(Finished& f, Batch& b, Timestamp now) {
   b.findings.clear();
   detect::analyze_connection(*f.conn, ctx_, f.summary, b.findings);
-  const bool has_findings = !b.findings.empty();
-  if (observer_ != nullptr) observer_->on_connection(f.summary, has_findings);
+  f.has_findings = !b.findings.empty();
   time_wait_.on_end(f.summary);
   time_wait_.advance(now);
-  if (has_findings || report_.settings.all_connections) {
-    report_.connections.push_back(std::move(f.summary));
+  if (f.has_findings || report_.settings.all_connections) {
+    // The observer still needs the batch's copy.
+    if (observer_ != nullptr) {
+      report_.connections.push_back(f.summary);
+    } else {
+      report_.connections.push_back(std::move(f.summary));
+    }
   }
   report_.findings.insert(report_.findings.end(), std::make_move_iterator(b.findings.begin()),
                           std::make_move_iterator(b.findings.end()));
+}
+
+// The observer sees the connections in the order they were finalised, as judge() saw them.
+void SummaryStage::show(const Batch& b) {
+  for (const Step& step : b.steps) {
+    if (step.kind != Step::Kind::finish) continue;
+    const Finished& f = b.items[step.index];
+    observer_->on_connection(f.summary, f.has_findings);
+  }
 }
 
 }  // namespace lastack::pipeline::detail

@@ -1,11 +1,14 @@
-// The pipeline's second thread: takes connection starts and finalised connections in batches
-// from the tracking thread, in the order they happened, and judges the connections there
-// (detectors, summary), then does what needs all of them but not their packets: the report's
-// findings and listed connections, TIME_WAIT pressure (streamed: TimeWaitAccumulator), and the
-// observer (the SQLite writer). A connection is copied into its batch slot (the copy reuses the
-// slot's storage: no allocation once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap (one lock per few hundred connections) and are
-// recycled, and at most kBatches exist, so a slow consumer slows the producer instead of
-// growing memory. Private to the pipeline layer.
+// The pipeline's later stages. The judging thread takes connection starts and finalised
+// connections in batches from the tracking thread, in the order they happened, and judges the
+// connections there (detectors, summary), then does what needs all of them but not their
+// packets: the report's findings and listed connections and TIME_WAIT pressure (streamed:
+// TimeWaitAccumulator). With an observer (the SQLite writer), a third thread then hands it the
+// batch's summaries in the same order: SQLite's row inserts cost as much as judging, and the
+// tracking thread has time to spare, so the two cores share three stages.
+// A connection is copied into its batch slot (the copy reuses the slot's storage: no allocation
+// once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap
+// (one lock per few hundred connections) and are recycled, and at most kBatches exist, so a slow
+// stage slows the ones before it instead of growing memory. Private to the pipeline layer.
 #pragma once
 
 #include <condition_variable>
@@ -30,6 +33,7 @@ namespace lastack::pipeline::detail {
 struct Finished {
   std::optional<tcp::Connection> conn;
   findings::ConnectionSummary summary;
+  bool has_findings = false;
 };
 
 // One thing that happened, in order: capture time began, a connection started
@@ -77,9 +81,14 @@ class SummaryStage {
   void make_room();
   void hand_over();
   std::unique_ptr<Batch> take_free();
+  std::unique_ptr<Batch> wait_for(std::deque<std::unique_ptr<Batch>>& queue, const bool& closing);
+  void recycle(std::unique_ptr<Batch> b);
   void work();
+  void observe();
+  void stop_threads();
   void consume(Batch& b);
   void judge(Finished& f, Batch& b, Timestamp now);
+  void show(const Batch& b);
 
   findings::Report& report_;
   detect::Context ctx_;
@@ -89,12 +98,16 @@ class SummaryStage {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::unique_ptr<Batch>> ready_;
+  std::deque<std::unique_ptr<Batch>> ready_;   // to judge
+  std::deque<std::unique_ptr<Batch>> judged_;  // to show the observer
   std::vector<std::unique_ptr<Batch>> free_;
   std::size_t created_ = 0;
-  bool closing_ = false;
-  std::exception_ptr failure_;
+  bool closing_ = false;                 // no more batches to judge
+  bool judging_done_ = false;            // no more batches to show
+  std::exception_ptr failure_;           // the judging thread's
+  std::exception_ptr observer_failure_;  // the observing thread's
   std::thread worker_;
+  std::thread observer_thread_;
 };
 
 }  // namespace lastack::pipeline::detail

@@ -1,7 +1,8 @@
 // Wires the layers: inputs → decode → flow table → detectors → report. Streaming: connections
 // are finalised as capture time passes, so memory follows concurrent connections, not file size.
-// Two threads: one reads, decodes, tracks and judges connections; the other takes the finished
-// summaries and findings (report, TIME_WAIT pressure, observer such as the SQLite writer).
+// Up to three threads: one reads, decodes and tracks; one judges the finalised connections
+// (detectors, report, TIME_WAIT pressure); one hands their summaries to the observer (the SQLite
+// writer), when there is one.
 #pragma once
 
 #include <atomic>
@@ -23,8 +24,9 @@ struct Progress {
 };
 
 // Receives the run as it goes, so that reports can be written without keeping every
-// connection: on_start and on_finish on the calling thread, on_connection on the pipeline's
-// worker thread, in a deterministic order (the order connections are finalised).
+// connection: on_start and on_finish on the calling thread, on_connection on a pipeline thread
+// of its own (never two calls at once), in a deterministic order (the order connections are
+// finalised).
 class RunObserver {
  public:
   RunObserver() = default;
