@@ -12,6 +12,13 @@ constexpr std::int64_t kNsPerSec = 1'000'000'000;
 
 using Points = std::vector<std::pair<std::int64_t, std::uint64_t>>;
 
+// A count as the series shows it. The running total dips below zero for a moment when a
+// zero-length entry ends and starts at one instant (ends sort first: intervals are half-open);
+// no count was ever negative, so the dip is not part of any bucket's maximum.
+std::uint64_t shown(std::int64_t total) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, total));
+}
+
 // Appends (b, v) unless v is the value already in force: the series only records changes.
 void push_change(Points& out, std::int64_t b, std::uint64_t v) {
   if (!out.empty() && out.back().second == v) return;
@@ -68,21 +75,21 @@ void SeriesBuilder::before(Timestamp t, Timestamp origin, std::int64_t total) {
   const std::int64_t b = bucket(t, origin);
   if (b <= cur_b_) return;
   emit(cur_b_, cur_max_);
-  if (b > cur_b_ + 1) emit(cur_b_ + 1, static_cast<std::uint64_t>(total));
+  if (b > cur_b_ + 1) emit(cur_b_ + 1, shown(total));
   cur_b_ = b;
-  cur_max_ = static_cast<std::uint64_t>(total);
+  cur_max_ = shown(total);
   while (points_.size() > kMaxPoints) coarsen();
 }
 
 void SeriesBuilder::after(std::int64_t total) {
-  cur_max_ = std::max(cur_max_, static_cast<std::uint64_t>(total));
+  cur_max_ = std::max(cur_max_, shown(total));
 }
 
 void SeriesBuilder::close(Timestamp end, Timestamp origin, std::int64_t total) {
   if (!open_) return;
   const std::int64_t last_bucket = bucket(end, origin);
   emit(cur_b_, cur_max_);
-  if (cur_b_ < last_bucket) emit(cur_b_ + 1, static_cast<std::uint64_t>(total));
+  if (cur_b_ < last_bucket) emit(cur_b_ + 1, shown(total));
   cur_b_ = std::max(cur_b_, last_bucket) + 1;  // from here on: the number of closed buckets
   open_ = false;
 }

@@ -79,6 +79,11 @@ Sweep sweep(std::vector<Event> events, const Frame& fr,
     out.series.emplace_back(b * fr.step_s, v);
     emitted = v;
   };
+  // A moment's dip below zero (a zero-length entry ends, then starts, at one instant) is no
+  // count anyone saw: the series shows 0 there.
+  auto shown = [](std::int64_t n) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, n));
+  };
   std::int64_t total = 0;
   std::int64_t tw = 0;
   std::int64_t cur_b = 0;
@@ -88,21 +93,21 @@ Sweep sweep(std::vector<Event> events, const Frame& fr,
     if (series_open && e.t > fr.capture_end) {
       // Only ends lie beyond the capture: the series stops where the capture does.
       emit(cur_b, cur_max);
-      if (cur_b < last_bucket) emit(cur_b + 1, static_cast<std::uint64_t>(total));
+      if (cur_b < last_bucket) emit(cur_b + 1, shown(total));
       series_open = false;
     }
     if (series_open) {
       const std::int64_t b = bucket(e.t);
       if (b > cur_b) {
         emit(cur_b, cur_max);
-        if (b > cur_b + 1) emit(cur_b + 1, static_cast<std::uint64_t>(total));
+        if (b > cur_b + 1) emit(cur_b + 1, shown(total));
         cur_b = b;
-        cur_max = static_cast<std::uint64_t>(total);
+        cur_max = shown(total);
       }
     }
     total += e.d_total;
     tw += e.d_tw;
-    if (series_open) cur_max = std::max(cur_max, static_cast<std::uint64_t>(total));
+    if (series_open) cur_max = std::max(cur_max, shown(total));
     if (total > 0 && static_cast<std::uint64_t>(total) > out.peak.value) {
       out.peak = peak_of(static_cast<std::uint64_t>(total), e.t, at(conns, e.conn));
       out.tw_at_peak = static_cast<std::uint64_t>(tw);
@@ -110,7 +115,7 @@ Sweep sweep(std::vector<Event> events, const Frame& fr,
   }
   if (series_open) {
     emit(cur_b, cur_max);
-    if (cur_b < last_bucket) emit(cur_b + 1, static_cast<std::uint64_t>(total));
+    if (cur_b < last_bucket) emit(cur_b + 1, shown(total));
   }
   return out;
 }
@@ -329,7 +334,6 @@ f::TimeWaitPressure reference_time_wait(const std::vector<f::ConnectionSummary>&
   return tw;
 }
 
-
 namespace {
 
 void put_peak(std::ostringstream& o, const char* name, const f::PeakAt& p) {
@@ -366,8 +370,8 @@ std::string describe_tw(const f::TimeWaitPressure& tw) {
   o << "time_wait " << tw.time_wait.ns << " range " << tw.port_lo << '-' << tw.port_hi
     << " server_peak_warn " << tw.server_peak_warn << " capture "
     << (tw.capture_start ? std::to_string(tw.capture_start->ns) : "-") << ".."
-    << (tw.capture_end ? std::to_string(tw.capture_end->ns) : "-") << " step "
-    << tw.series_step_s << '\n';
+    << (tw.capture_end ? std::to_string(tw.capture_end->ns) : "-") << " step " << tw.series_step_s
+    << '\n';
   for (const f::TimeWaitHolder& h : tw.holders) {
     o << "holder " << to_string(h.ip) << ' ' << f::to_string(h.role) << " conns " << h.connections
       << " closed " << h.closed << " active " << h.active_closes << " entries " << h.entries;

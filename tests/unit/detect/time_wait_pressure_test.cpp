@@ -28,7 +28,9 @@ IpAddress ip4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
 const IpAddress kClient = ip4(10, 0, 0, 1);
 const IpAddress kServer = ip4(10, 0, 0, 2);
 
-Timestamp at_ms(std::int64_t ms) { return Timestamp{kBase + ms * kMs}; }
+Timestamp at_ms(std::int64_t ms) {
+  return Timestamp{kBase + ms * kMs};
+}
 
 // A connection from kClient:port to kServer:80, first packet at `start_ms`, last at `end_ms`,
 // closed cleanly by `closer` with TIME_WAIT starting at `end_ms`.
@@ -88,7 +90,8 @@ const f::TimeWaitHolder* holder(const Run& r, f::Side role) {
 
 std::vector<std::string> causes(const Run& r) {
   std::vector<std::string> out;
-  for (const auto& fd : r.findings) out.push_back(fd.cause + "/" + std::string(f::to_string(fd.severity)));
+  for (const auto& fd : r.findings)
+    out.push_back(fd.cause + "/" + std::string(f::to_string(fd.severity)));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -117,8 +120,8 @@ TEST_CASE("tw: client TIME_WAIT entries and open connections add up per pair", "
   CHECK(*h->peak.ts == at_ms(210));
   CHECK(holder(r, f::Side::server) == nullptr);  // no server-side TIME_WAIT
   // 3 of 4 ports = 75 %: warning; rate 3/s > 4 / 60 s: above the sustainable rate.
-  CHECK(causes(r) == std::vector<std::string>{"port_exhaustion_risk/warning",
-                                              "rate_above_sustainable/warning"});
+  CHECK(causes(r) ==
+        std::vector<std::string>{"port_exhaustion_risk/warning", "rate_above_sustainable/warning"});
   const f::Finding& fd = r.findings.front();
   CHECK(fd.kind == "time_wait_pressure");
   CHECK(fd.connection_id == 0);
@@ -131,7 +134,8 @@ TEST_CASE("tw: client TIME_WAIT entries and open connections add up per pair", "
 
 TEST_CASE("tw: 90 % of the range is an error, below 50 % nothing", "[tw]") {
   std::vector<f::ConnectionSummary> conns;
-  for (std::uint16_t k = 0; k < 9; ++k) conns.push_back(conn(k + 1u, 40000 + k, k * 2000, k * 2000 + 5));
+  for (std::uint16_t k = 0; k < 9; ++k)
+    conns.push_back(conn(k + 1u, 40000 + k, k * 2000, k * 2000 + 5));
   // 9 connections 2 s apart: rate 1/s; TIME_WAIT 60 s: all 9 in use at the last SYN.
   CHECK(causes(run(conns, {input(0, 20000)}, settings(40000, 40009, 60))) ==
         std::vector<std::string>{"port_exhaustion_risk/error", "rate_above_sustainable/warning"});
@@ -187,6 +191,22 @@ TEST_CASE("tw: the series has one point per change of the per-second maximum", "
   CHECK(r.findings.empty());
 }
 
+TEST_CASE("tw: a connection of one instant never makes the count negative", "[tw]") {
+  // A lone RST (zeek's single-rst.pcap): first and last packet at 1 s, no TIME_WAIT. Its end
+  // sorts before its start at that instant; the series must not show the dip (it used to show
+  // -1 as 18446744073709551615).
+  f::ConnectionSummary c = conn(1, 40000, 1000, 1000, f::Side::none);
+  c.close_kind = f::CloseKind::rst;
+  const Run r = run({c}, {input(0, 1000)}, settings(40000, 40999, 60));
+  REQUIRE(r.tw.pairs.size() == 1);
+  CHECK(r.tw.pairs[0].series == f::StepSeries{{0, 0}});
+  CHECK(r.tw.pairs[0].peak.value == 0);
+  // And next to a connection that holds a port, the count stays as it was.
+  const Run both = run({conn(2, 40001, 0, 500), c}, {input(0, 1000)}, settings(40000, 40999, 60));
+  REQUIRE(both.tw.pairs.size() == 1);
+  CHECK(both.tw.pairs[0].series == f::StepSeries{{0, 1}});
+}
+
 TEST_CASE("tw: long captures get a coarser step (at most 600 steps)", "[tw]") {
   std::vector<f::ConnectionSummary> conns = {conn(1, 40000, 0, 10)};
   const Run r = run(conns, {input(0, 3'600'000)}, settings(40000, 40999, 60));
@@ -227,7 +247,8 @@ TEST_CASE("tw: a server that closes first and holds many TIME_WAIT entries", "[t
 }
 
 TEST_CASE("tw: lower_bound is false only for peaks a TIME_WAIT after the capture start", "[tw]") {
-  std::vector<f::ConnectionSummary> conns = {conn(1, 40000, 5000, 5010), conn(2, 40001, 5100, 5110)};
+  std::vector<f::ConnectionSummary> conns = {conn(1, 40000, 5000, 5010),
+                                             conn(2, 40001, 5100, 5110)};
   Run r = run(conns, {input(0, 6000)}, settings(40000, 40999, 2));
   CHECK_FALSE(r.tw.pairs[0].lower_bound);
   CHECK_FALSE(holder(r, f::Side::client)->lower_bound);
