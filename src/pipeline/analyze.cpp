@@ -88,6 +88,7 @@ class Run {
     stage_->finish();
     close_inputs();
     report_.connection_count = table_.connections_created();
+    report_.counters.late_segments = table_.late_segments();
     report_.degraded = degradation(table_.evictions(), options_.memcap_bytes);
     analyze_time_wait_pressure();
     detect::analyze_half_open_flood(report_);

@@ -59,6 +59,7 @@ Json summary_json(const f::Report& r) {
   j["fragments"] = c.fragments;
   j["unsupported_link"] = c.unsupported_link;
   j["duplicates"] = c.duplicates;
+  j["late_segments"] = c.late_segments;
   j["filtered_out"] = c.filtered_out;
   j["malformed"] = Json::object();
   for (const auto& [reason, n] : c.malformed) j["malformed"][reason] = n;

@@ -34,9 +34,13 @@ std::string input_line(const f::InputReport& in) {
 }
 
 std::string counts_line(const f::Report& r) {
-  return "packets " + std::to_string(r.counters.packets) + ", tcp " +
-         std::to_string(r.counters.tcp_packets) + ", connections " +
-         std::to_string(r.connection_count);
+  std::string line = "packets " + std::to_string(r.counters.packets) + ", tcp " +
+                     std::to_string(r.counters.tcp_packets) + ", connections " +
+                     std::to_string(r.connection_count);
+  if (r.counters.late_segments != 0) {
+    line += ", late segments " + std::to_string(r.counters.late_segments) + " (not analysed)";
+  }
+  return line;
 }
 
 // "findings 3: error 1, warning 2" in rank order, most severe first.
@@ -44,8 +48,8 @@ std::string severity_line(const f::Report& r) {
   const auto counts = r.findings_by_severity();
   std::string line = "findings " + std::to_string(r.findings.size());
   const char* sep = ": ";
-  for (f::Severity s : {f::Severity::critical, f::Severity::error, f::Severity::warning,
-                        f::Severity::info}) {
+  for (f::Severity s :
+       {f::Severity::critical, f::Severity::error, f::Severity::warning, f::Severity::info}) {
     const auto it = counts.find(std::string(f::to_string(s)));
     if (it == counts.end()) continue;
     line += sep + it->first + " " + std::to_string(it->second);
@@ -71,8 +75,8 @@ using ConnectionIndex = std::unordered_map<std::uint64_t, const f::ConnectionSum
 
 std::string finding_line(const ConnectionIndex& index, const f::Finding& fd) {
   if (fd.connection_id == 0) {  // about no single connection (time_wait_pressure)
-    return format_rfc3339(fd.ts) + " " + (fd.subject.empty() ? "-" : fd.subject) + " " +
-           fd.kind + "/" + fd.cause + " " + std::string(f::to_string(fd.severity)) + " frames " +
+    return format_rfc3339(fd.ts) + " " + (fd.subject.empty() ? "-" : fd.subject) + " " + fd.kind +
+           "/" + fd.cause + " " + std::string(f::to_string(fd.severity)) + " frames " +
            frames_text(fd.frames) + ": " + fd.message;
   }
   const auto it = index.find(fd.connection_id);
@@ -133,9 +137,10 @@ void time_wait_lines(const f::TimeWaitPressure& tw, std::FILE* out) {
 
 // "degraded: ..." when --memcap made the flow table evict (README "Memory cap").
 std::string degraded_line(const f::Degradation& d) {
-  return "degraded: memory cap " + std::to_string(d.memcap_bytes >> 20) + " MiB reached: " +
-         std::to_string(d.evicted_half_open) + " half-open attempts counted, not analysed; " +
-         std::to_string(d.evicted_live) + " connections finalised early";
+  return "degraded: memory cap " + std::to_string(d.memcap_bytes >> 20) +
+         " MiB reached: " + std::to_string(d.evicted_half_open) +
+         " half-open attempts counted, not analysed; " + std::to_string(d.evicted_live) +
+         " connections finalised early";
 }
 
 void write_text_summary(const findings::Report& report, std::FILE* out) {

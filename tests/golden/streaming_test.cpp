@@ -8,8 +8,16 @@
 #include <string>
 #include <vector>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "lastack/pipeline/analyze.h"
+#include "lastack/sink/sinks.h"
+#include "lastack/synth/capture_writer.h"
+#include "lastack/synth/conversation.h"
 #include "support/golden.h"
+#include "support/hostile.h"
+#include "support/scripted.h"
 
 namespace f = lastack::findings;
 
@@ -76,4 +84,71 @@ TEST_CASE("streaming: the observer sees every connection once, the report lists 
   const f::Report all = analyze(samples, again, true);
   CHECK(again.ids == rec.ids);
   CHECK(all.connections.size() == all.connection_count);
+}
+
+// A FIN re-sent 40 s after a clean close that had gone quiet: the connection was finalised (30 s
+// settle) and left a tombstone, which absorbs the FIN. It is not analysed, but the report says it
+// came (summary.late_segments, and the text summary).
+TEST_CASE("streaming: segments of a finalised connection are counted in the report",
+          "[pipeline][streaming]") {
+  namespace synth = lastack::synth;
+  using synth::Side;
+  synth::Conversation c(lastack::test::host("10.0.0.1", 40000, 1000),
+                        lastack::test::host("10.0.0.2", 80, 5000));
+  c.syn(Side::client);
+  c.syn_ack();
+  c.ack(Side::client);
+  c.fin(Side::client);
+  c.ack(Side::server);
+  c.fin(Side::server);
+  c.ack(Side::client);
+  const lastack::Timestamp closed = c.now();
+  c.at(closed + lastack::Duration::from_s(40)).retransmit_fin(Side::server);
+  // Capture time moves on through other traffic (a SYN 35 s after the close), which finalises
+  // the settled connection before its FIN comes back.
+  synth::Conversation other(lastack::test::host("10.0.0.1", 40001, 3000),
+                            lastack::test::host("10.0.0.2", 80, 5000),
+                            closed + lastack::Duration::from_s(35));
+  other.syn(Side::client);
+  std::vector<synth::SynthPacket> packets = c.packets();
+  packets.insert(packets.end() - 1, other.packets().begin(), other.packets().end());
+  const lastack::hostile::Scratch dir("late");
+  const std::string path = (dir / "late.pcap").string();
+  REQUIRE(synth::write_file(path, synth::write_pcap(packets)));
+
+  lastack::pipeline::Options o;
+  o.inputs = {path};
+  auto r = lastack::pipeline::analyze(o);
+  REQUIRE(r.ok());
+  CHECK(r.value().connection_count == 2);
+  CHECK(r.value().counters.late_segments == 1);
+  CHECK(r.value().findings_by_kind().count("fin_retransmit") == 0);
+  CHECK(nlohmann::json::parse(lastack::sink::to_json(r.value()))["summary"]["late_segments"] == 1);
+  const lastack::hostile::Scratch out_dir("late-text");
+  std::FILE* out = std::fopen((out_dir / "summary.txt").c_str(), "w");
+  REQUIRE(out != nullptr);
+  lastack::sink::write_text_summary(r.value(), out);
+  std::fclose(out);
+  CHECK(
+      lastack::hostile::read_text(out_dir / "summary.txt").find("late segments 1 (not analysed)") !=
+      std::string::npos);
+
+  // Without the 40 s pause the FIN is a retransmission of a live connection: analysed.
+  synth::Conversation quick(lastack::test::host("10.0.0.1", 40000, 1000),
+                            lastack::test::host("10.0.0.2", 80, 5000));
+  quick.syn(Side::client);
+  quick.syn_ack();
+  quick.ack(Side::client);
+  quick.fin(Side::client);
+  quick.ack(Side::server);
+  quick.fin(Side::server);
+  quick.ack(Side::client);
+  quick.after(lastack::Duration::from_ms(200)).retransmit_fin(Side::server);
+  const std::string quick_path = (dir / "quick.pcap").string();
+  REQUIRE(synth::write_file(quick_path, synth::write_pcap(quick.packets())));
+  o.inputs = {quick_path};
+  auto q = lastack::pipeline::analyze(o);
+  REQUIRE(q.ok());
+  CHECK(q.value().counters.late_segments == 0);
+  CHECK(q.value().findings_by_kind().count("fin_retransmit") == 1);
 }

@@ -213,6 +213,7 @@ f::Report make_fixture_report() {
   r.counters.not_tcp = 9;
   r.counters.fragments = 2;
   r.counters.duplicates = 1;
+  r.counters.late_segments = 2;
   r.counters.malformed = {{"tcp_header_too_short", 1}, {"ip_bad_length", 1}};
   r.connection_count = 4;
   // Out of id order on purpose; finalize() sorts them.

@@ -23,7 +23,7 @@ struct Settings {
   Duration time_wait = Duration::from_s(60);
   std::optional<std::string> filter;
   std::optional<Severity> fail_on = Severity::error;  // nullopt = never
-  bool all_connections = false;   // --connections all
+  bool all_connections = false;                       // --connections all
   // TIME_WAIT pressure (--port-range, --server-tw-peak): the client's ephemeral port range and
   // the TIME_WAIT count at which a server that closes first is warned about.
   std::uint16_t port_range_lo = 32768;
@@ -33,14 +33,14 @@ struct Settings {
 
 struct InputReport {
   std::string path;
-  std::string format;             // "pcap" | "pcapng"
-  std::string compression;        // "" | "gzip" | "zstd"
+  std::string format;       // "pcap" | "pcapng"
+  std::string compression;  // "" | "gzip" | "zstd"
   std::vector<std::string> link_types;
   std::uint64_t packets = 0;
   std::uint64_t size_bytes = 0;
   std::optional<Timestamp> first_ts;
   std::optional<Timestamp> last_ts;
-  std::string status = "ok";      // "ok" | "truncated" | "error"
+  std::string status = "ok";  // "ok" | "truncated" | "error"
   std::optional<std::string> error;
   std::optional<std::uint64_t> error_offset;
   std::uint64_t interface_drops = 0;
@@ -54,6 +54,9 @@ struct Counters {
   std::uint64_t fragments = 0;
   std::uint64_t unsupported_link = 0;
   std::uint64_t duplicates = 0;
+  // Segments of an incarnation already finalised (in its tombstone's sequence space), e.g. a FIN
+  // re-sent after a settled close went quiet: counted, not analysed (README "Limitations").
+  std::uint64_t late_segments = 0;
   std::uint64_t filtered_out = 0;
   std::map<std::string, std::uint64_t> malformed;  // by reason
 };

@@ -134,9 +134,10 @@ TEST_CASE("JSON report: summary counters and finding counts", "[sink][json]") {
   const ordered_json s = fixture_json()["summary"];
   CHECK(keys_of(s) == std::vector<std::string>{"packets", "tcp_packets", "connections", "not_ip",
                                                "not_tcp", "fragments", "unsupported_link",
-                                               "duplicates", "filtered_out", "malformed",
-                                               "findings"});
+                                               "duplicates", "late_segments", "filtered_out",
+                                               "malformed", "findings"});
   CHECK(s["packets"] == 200);
+  CHECK(s["late_segments"] == 2);
   CHECK(s["connections"] == 4);
   CHECK(s["malformed"]["tcp_header_too_short"] == 1);
   CHECK(s["findings"]["by_kind"]["tuple_reuse"] == 1);
@@ -151,9 +152,9 @@ TEST_CASE("JSON report: findings carry connection, frames, evidence and related 
   const ordered_json j = fixture_json();
   REQUIRE(j["findings"].size() == 4);
   const ordered_json& lfa = j["findings"][1];
-  CHECK(keys_of(lfa) == std::vector<std::string>{"id", "kind", "cause", "severity",
-                                                 "confidence", "connection", "ts", "input",
-                                                 "frames", "message", "evidence", "related"});
+  CHECK(keys_of(lfa) == std::vector<std::string>{"id", "kind", "cause", "severity", "confidence",
+                                                 "connection", "ts", "input", "frames", "message",
+                                                 "evidence", "related"});
   CHECK(lfa["id"] == 2);
   CHECK(lfa["kind"] == "lost_final_ack");
   CHECK(lfa["severity"] == "warning");
@@ -184,8 +185,8 @@ TEST_CASE("JSON report: doubles are rounded so float noise never shows", "[sink]
   CHECK(fixture_json()["findings"][1]["evidence"]["intervals_s"][0].dump() == "0.21");
 
   f::Report r = lastack::test::make_fixture_report();
-  r.findings[0].evidence = {{"tiny", 1e-7}, {"neg_zero", -0.0}, {"rtt", 0.0123456789},
-                            {"big", 12345678901.5}};
+  r.findings[0].evidence = {
+      {"tiny", 1e-7}, {"neg_zero", -0.0}, {"rtt", 0.0123456789}, {"big", 12345678901.5}};
   const ordered_json ev = ordered_json::parse(lastack::sink::to_json(r))["findings"][0]["evidence"];
   CHECK(ev["tiny"].dump() == "0.0");
   CHECK(ev["neg_zero"].dump() == "0.0");
@@ -213,14 +214,16 @@ TEST_CASE("JSON report: listed connections with IPv6 endpoints in brackets", "[s
   const ordered_json j = fixture_json();
   REQUIRE(j["connections"].size() == 3);  // connection 4 has no findings
   const ordered_json& c1 = j["connections"][0];
-  CHECK(keys_of(c1) == std::vector<std::string>{
-                           "id", "client", "server", "incarnation", "input", "first_frame",
-                           "first_ts", "last_ts", "handshake_seen", "mid_stream", "close_kind",
-                           "active_closer", "time_wait_holder", "time_wait_start",
-                           "final_ack_seen", "client_state", "server_state", "packets_c2s",
-                           "packets_s2c", "bytes_c2s", "bytes_s2c", "syns_c2s", "fins_c2s",
-                           "rsts_c2s", "syns_s2c", "fins_s2c", "rsts_s2c", "history", "vantage",
-                           "interface_id", "finding_ids"});
+  CHECK(
+      keys_of(c1) ==
+      std::vector<std::string>{
+          "id",           "client",        "server",           "incarnation",     "input",
+          "first_frame",  "first_ts",      "last_ts",          "handshake_seen",  "mid_stream",
+          "close_kind",   "active_closer", "time_wait_holder", "time_wait_start", "final_ack_seen",
+          "client_state", "server_state",  "packets_c2s",      "packets_s2c",     "bytes_c2s",
+          "bytes_s2c",    "syns_c2s",      "fins_c2s",         "rsts_c2s",        "syns_s2c",
+          "fins_s2c",     "rsts_s2c",      "history",          "vantage",         "interface_id",
+          "finding_ids"});
   CHECK(c1["close_kind"] == "fin");
   CHECK(c1["active_closer"] == "client");
   CHECK(c1["time_wait_start"] == "2026-11-21T09:00:01.000000000Z");
@@ -270,17 +273,14 @@ TEST_CASE("JSON report survives invalid UTF-8 in strings", "[sink][json]") {
 }
 
 TEST_CASE("JSON reports validate against reports/report.schema.json", "[sink][json][schema]") {
-  CHECK(lastack::test::validate_report(
-            lastack::sink::to_json(lastack::test::make_fixture_report())) ==
-        std::vector<std::string>{});
-  CHECK(lastack::test::validate_report(
-            lastack::sink::to_json(lastack::test::make_quiet_report())) ==
-        std::vector<std::string>{});
+  CHECK(lastack::test::validate_report(lastack::sink::to_json(
+            lastack::test::make_fixture_report())) == std::vector<std::string>{});
+  CHECK(lastack::test::validate_report(lastack::sink::to_json(
+            lastack::test::make_quiet_report())) == std::vector<std::string>{});
   f::Report all = lastack::test::make_fixture_report();
   all.settings.all_connections = true;
   all.settings.fail_on.reset();
-  CHECK(lastack::test::validate_report(lastack::sink::to_json(all)) ==
-        std::vector<std::string>{});
+  CHECK(lastack::test::validate_report(lastack::sink::to_json(all)) == std::vector<std::string>{});
 }
 
 TEST_CASE("A finding whose connection is missing fails schema validation", "[sink][json]") {

@@ -35,12 +35,9 @@ TEST_CASE("Text summary: inputs, counts, severities, kinds and one line per find
                      "input captures/rot-0.pcap: pcap, 120 packets",
                      "input captures/rot-1.pcapng.gz: pcapng+gzip, 80 packets [truncated at "
                      "byte 4096: the last record is cut short (need 66 bytes, have 20)]",
-                     "packets 200, tcp 180, connections 4",
-                     "findings 4: error 2, warning 1, info 1",
-                     "  abortive_close 1",
-                     "  fin_retransmit 1",
-                     "  lost_final_ack 1",
-                     "  tuple_reuse 1",
+                     "packets 200, tcp 180, connections 4, late segments 2 (not analysed)",
+                     "findings 4: error 2, warning 1, info 1", "  abortive_close 1",
+                     "  fin_retransmit 1", "  lost_final_ack 1", "  tuple_reuse 1",
                      "2026-11-21T09:00:01.210000000Z 10.0.0.1:40000 -> 10.0.0.2:80 #1 "
                      "fin_retransmit/final_ack_lost info frames 31,34: server sent its FIN "
                      "twice (fin_seq 1449): the client's final ACK was lost",
