@@ -55,17 +55,24 @@ Side active_closer_of(const tcp::Endpoint& c, const tcp::Endpoint& s) {
   return Side::none;
 }
 
-}  // namespace
-
-ConnectionStart start_of(const tcp::Connection& conn) {
-  ConnectionStart out;
-  out.id = conn.id();
+// The four-tuple as client and server ends (the key orders its ends by address, not by role),
+// into a ConnectionStart or a ConnectionSummary.
+template <class Out>
+void set_ends(const tcp::Connection& conn, Out& out) {
   const tcp::FourTuple& t = conn.tuple();
   const bool client_is_a = conn.client_dir() == tcp::Dir::a_to_b;
   out.client_ip = client_is_a ? t.a_ip : t.b_ip;
   out.client_port = client_is_a ? t.a_port : t.b_port;
   out.server_ip = client_is_a ? t.b_ip : t.a_ip;
   out.server_port = client_is_a ? t.b_port : t.a_port;
+}
+
+}  // namespace
+
+ConnectionStart start_of(const tcp::Connection& conn) {
+  ConnectionStart out;
+  out.id = conn.id();
+  set_ends(conn, out);
   out.first_ts = conn.first_ts();
   out.mid_stream = conn.mid_stream();
   out.input = conn.first_frame().input;
@@ -80,14 +87,9 @@ findings::ConnectionSummary summarize(const Subject& s) {
   const tcp::Endpoint& sv = conn.endpoint(Role::server);
   findings::ConnectionSummary out;
   out.id = conn.id();
-  const tcp::FourTuple& t = conn.tuple();
-  const bool client_is_a = conn.client_dir() == tcp::Dir::a_to_b;
-  out.client_ip = client_is_a ? t.a_ip : t.b_ip;
-  out.client_port = client_is_a ? t.a_port : t.b_port;
-  out.server_ip = client_is_a ? t.b_ip : t.a_ip;
-  out.server_port = client_is_a ? t.b_port : t.a_port;
+  set_ends(conn, out);
   out.interface_id = conn.interface_id();
-  out.vlan = t.vlan();
+  out.vlan = conn.tuple().vlan();
   out.incarnation = conn.incarnation();
   out.input = conn.first_frame().input;
   out.first_frame = conn.first_frame().frame_no;

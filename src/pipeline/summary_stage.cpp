@@ -5,6 +5,22 @@
 
 namespace lastack::pipeline::detail {
 
+namespace {
+
+// Runs `step` unless an earlier one failed (out of memory); the failure is kept for finish() to
+// rethrow. After one, batches are only passed on and recycled, so no stage waits forever.
+template <class Step>
+void guarded(std::exception_ptr& failure, Step&& step) {
+  if (failure) return;
+  try {
+    step();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+}
+
+}  // namespace
+
 SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
                            RunObserver* observer, Duration lateness)
     : report_(report), ctx_(ctx), observer_(observer), time_wait_(report.settings, lateness) {
@@ -115,15 +131,7 @@ void SummaryStage::recycle(std::unique_ptr<Batch> b) {
 
 void SummaryStage::work() {
   while (std::unique_ptr<Batch> b = wait_for(ready_, closing_)) {
-    // After a failure (out of memory) batches are only recycled, so the producer never waits
-    // forever; finish() rethrows.
-    if (!failure_) {
-      try {
-        consume(*b);
-      } catch (...) {
-        failure_ = std::current_exception();
-      }
-    }
+    guarded(failure_, [&] { consume(*b); });
     if (observer_ == nullptr || failure_) {
       recycle(std::move(b));
       continue;
@@ -138,13 +146,7 @@ void SummaryStage::work() {
 
 void SummaryStage::observe() {
   while (std::unique_ptr<Batch> b = wait_for(judged_, judging_done_)) {
-    if (!observer_failure_) {
-      try {
-        show(*b);
-      } catch (...) {
-        observer_failure_ = std::current_exception();
-      }
-    }
+    guarded(observer_failure_, [&] { show(*b); });
     recycle(std::move(b));
   }
 }

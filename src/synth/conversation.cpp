@@ -27,7 +27,9 @@ std::uint32_t seq_space(const TcpSegmentSpec& s) {
 }
 
 // Serial "a < b" (RFC 1982) for raw 32-bit sequence numbers.
-bool seq_before(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
+bool seq_before(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b) < 0;
+}
 
 // What a common stack offers on SYN and SYN-ACK (Linux defaults, with WS 7).
 void add_syn_options(TcpSegmentSpec& s) {
@@ -154,7 +156,29 @@ std::uint64_t Conversation::syn_ack(Emit e) {
   return emit(Side::server, std::move(s), e);
 }
 
-std::uint64_t Conversation::ack(Side from, Emit e) { return emit(from, base_spec(from), e); }
+std::uint64_t Conversation::ack(Side from, Emit e) {
+  return emit(from, base_spec(from), e);
+}
+
+std::uint64_t Conversation::handshake() {
+  syn(Side::client);
+  syn_ack();
+  return ack(Side::client);
+}
+
+std::uint64_t Conversation::exchange(std::uint32_t request, std::uint32_t response) {
+  data(Side::client, request);
+  data(Side::server, response);
+  return ack(Side::client);
+}
+
+std::uint64_t Conversation::close(Side first) {
+  const Side second = first == Side::client ? Side::server : Side::client;
+  fin(first);
+  ack(second);
+  fin(second);
+  return ack(first);
+}
 
 std::uint64_t Conversation::data(Side from, std::uint32_t len, Emit e) {
   TcpSegmentSpec s = base_spec(from);

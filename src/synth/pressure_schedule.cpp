@@ -41,9 +41,7 @@ std::vector<SynthPacket> build_pressure_capture(const PressureSchedule& schedule
     auto c = std::make_unique<Conversation>(client, server, schedule.start + pc.start);
     c->step(schedule.step);
     const Side other = pc.closer == Side::client ? Side::server : Side::client;
-    c->syn(Side::client);
-    c->syn_ack();
-    c->ack(Side::client);
+    c->handshake();
     c->data(Side::client, 20);
     c->data(Side::server, 20);
     c->fin(pc.closer);

@@ -34,16 +34,9 @@ std::vector<SynthPacket> legitimate_packets(const SynFloodConfig& cfg, SynFloodT
                     1000 + k * 7919};
     HostSpec server{ip(kTargets[0].ip), kTargets[0].port, 5000 + k * 104729};
     Conversation& c = convs.emplace_back(client, server, cfg.start + Duration{offset});
-    c.syn(Side::client);
-    c.syn_ack();
-    c.ack(Side::client);
-    c.data(Side::client, 100);
-    c.data(Side::server, 1000);
-    c.ack(Side::client);
-    c.fin(Side::client);
-    c.ack(Side::server);
-    c.fin(Side::server);
-    c.ack(Side::client);
+    c.handshake();
+    c.exchange(100, 1000);
+    c.close(Side::client);
     truth.legitimate_clients.push_back(format_endpoint(client.ip, client.port));
   }
   std::vector<const Conversation*> parts;

@@ -3,7 +3,6 @@
 // tests depend on nothing but the program under test.
 #include <fcntl.h>
 #include <spawn.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -19,9 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "support/sql.h"
+
 extern char** environ;
 
 namespace fs = std::filesystem;
+using lastack::test::sql_rows;
+using lastack::test::sql_scalar;
 
 namespace {
 
@@ -292,14 +295,7 @@ TEST_CASE("json and db files are written, the summary still printed", "[cli][run
 
   // A second run appends to the database instead of replacing it.
   REQUIRE(run_lastack(dir, {"analyze", "--quiet", "--db", db, cap}).exit_code == 0);
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, "SELECT count(*) FROM runs", -1, &stmt, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(stmt, 0) == 2);
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
+  CHECK(sql_scalar(db, "SELECT count(*) FROM runs") == "2");
 }
 
 TEST_CASE("a report that cannot be written exits 2", "[cli][run]") {
@@ -388,23 +384,13 @@ TEST_CASE("every SQLite reference holds after appended runs with findings", "[cl
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  auto count = [&](const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    REQUIRE(sqlite3_prepare_v2(handle, sql, -1, &stmt, nullptr) == SQLITE_OK);
-    int n = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW) ++n;
-    sqlite3_finalize(stmt);
-    return n;
-  };
+  auto count = [&](const char* sql) { return sql_rows(db, sql).size(); };
   CHECK(count("SELECT 1 FROM findings") > 0);
   CHECK(count("SELECT 1 FROM findings WHERE connection_id IS NOT NULL") > 0);
   CHECK(count("PRAGMA foreign_key_check") == 0);
   // And each finding points at a connection of its own run and input.
   CHECK(count("SELECT 1 FROM findings f JOIN connections c ON c.id = f.connection_id "
               "WHERE c.run_id != f.run_id OR c.input_id != f.input_id") == 0);
-  sqlite3_close(handle);
 }
 
 TEST_CASE("findings at or above --fail-on exit 1, below it 0", "[cli][run]") {

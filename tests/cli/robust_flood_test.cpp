@@ -3,7 +3,6 @@
 // stays under the cap — the same capture without a cap takes about 2.2 GB — the report says it
 // degraded, names the most targeted server, and the legitimate connections are still analysed.
 // Tagged [rss]: sanitizer builds inflate RSS, so .ci/run leaves this test out of its ASan pass.
-#include <sqlite3.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -11,6 +10,9 @@
 #include <vector>
 
 #include "support/hostile.h"
+#include "support/sql.h"
+
+using lastack::test::sql_rows;
 
 namespace h = lastack::hostile;
 namespace fs = std::filesystem;
@@ -21,22 +23,6 @@ namespace {
 constexpr std::uint64_t kSyns = 1'000'000;
 constexpr std::uint32_t kLegitimate = 4;
 constexpr long kMemcapKb = 96 * 1024;
-
-// Rows of a one-column query, as text.
-std::vector<std::string> query(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-  std::vector<std::string> rows;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    const auto* text = sqlite3_column_text(stmt, 0);
-    rows.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return rows;
-}
 
 void generate_flood(const fs::path& out) {
   const std::string cmd = std::string("'") + LASTACK_SYNTH_BINARY + "' syn-flood --count " +
@@ -78,9 +64,9 @@ TEST_CASE("flood: a million half-open SYNs stay under --memcap and degrade into 
 
   // The legitimate connections completed their handshakes before the flood could push them
   // out: they were analysed and stored.
-  const auto legit = query(dir / "out.db",
-                           "SELECT client_ip || ':' || client_port FROM connections "
-                           "WHERE handshake_seen = 1 ORDER BY client_port");
+  const auto legit = sql_rows(dir / "out.db",
+                              "SELECT client_ip || ':' || client_port FROM connections "
+                              "WHERE handshake_seen = 1 ORDER BY client_port");
   CHECK(legit == std::vector<std::string>{"192.0.2.10:50000", "192.0.2.11:50001",
                                           "192.0.2.12:50002", "192.0.2.13:50003"});
 }

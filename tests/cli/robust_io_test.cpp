@@ -1,7 +1,6 @@
 // End to end, hostile ENVIRONMENT: unreadable paths, unwritable reports, an interrupted run and
 // awkward file names. Each case asserts the message, the exit code and what survives (the other
 // inputs' analysis, the previous report, the database rows).
-#include <sqlite3.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +17,9 @@
 
 #include "lastack/synth/conversation.h"
 #include "support/hostile.h"
+#include "support/sql.h"
+
+using lastack::test::sql_rows;
 
 namespace h = lastack::hostile;
 namespace fs = std::filesystem;
@@ -25,22 +27,6 @@ using h::Bytes;
 using nlohmann::json;
 
 namespace {
-
-// Rows of a one-column query, as text.
-std::vector<std::string> query(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-  std::vector<std::string> rows;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    const auto* text = sqlite3_column_text(stmt, 0);
-    rows.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return rows;
-}
 
 std::vector<std::string> listing(const fs::path& dir) {
   std::vector<std::string> names;
@@ -97,7 +83,7 @@ TEST_CASE("robust: --json /dev/full fails with exit 2, the database is still wri
   CHECK(r.exit_code == 2);
   CHECK(h::contains(r.err, "lastack: cannot write the JSON report '/dev/full': "));
   CHECK(h::contains(r.err, "No space left on device"));
-  CHECK(query(dir / "r.db", "SELECT count(*) FROM findings WHERE kind = 'abortive_close'") ==
+  CHECK(sql_rows(dir / "r.db", "SELECT count(*) FROM findings WHERE kind = 'abortive_close'") ==
         std::vector<std::string>{"1"});
 }
 
@@ -208,17 +194,17 @@ TEST_CASE(
   // The database has the run: the completed input in full with its finding, the interrupted one
   // marked with the offset it stopped at.
   const fs::path db = dir / "r.db";
-  CHECK(query(db, "SELECT count(*) FROM runs") == std::vector<std::string>{"1"});
-  CHECK(query(db, "SELECT status || ' ' || packets FROM inputs ORDER BY input_no") ==
-        std::vector<std::string>{"ok 14", query(db,
-                                                "SELECT 'error ' || packets FROM inputs "
-                                                "WHERE input_no = 1")[0]});
-  const auto err = query(db, "SELECT error FROM inputs WHERE input_no = 1");
+  CHECK(sql_rows(db, "SELECT count(*) FROM runs") == std::vector<std::string>{"1"});
+  CHECK(sql_rows(db, "SELECT status || ' ' || packets FROM inputs ORDER BY input_no") ==
+        std::vector<std::string>{"ok 14", sql_rows(db,
+                                                   "SELECT 'error ' || packets FROM inputs "
+                                                   "WHERE input_no = 1")[0]});
+  const auto err = sql_rows(db, "SELECT error FROM inputs WHERE input_no = 1");
   REQUIRE(err.size() == 1);
   CHECK(err[0].rfind("interrupted: not read from record ", 0) == 0);
-  const auto stopped = query(db, "SELECT packets FROM inputs WHERE input_no = 1");
+  const auto stopped = sql_rows(db, "SELECT packets FROM inputs WHERE input_no = 1");
   CHECK(std::stoul(stopped[0]) < c.packets().size());
-  CHECK(query(db, "SELECT count(*) FROM findings WHERE kind = 'abortive_close'") ==
+  CHECK(sql_rows(db, "SELECT count(*) FROM findings WHERE kind = 'abortive_close'") ==
         std::vector<std::string>{"1"});
 }
 
@@ -244,6 +230,7 @@ TEST_CASE("robust: file names with spaces, newlines and non-UTF-8 bytes keep rep
     CHECK(h::count_kind(report, "abortive_close") == 1);
     CHECK(h::contains(r.out, "abortive_close"));
   }
-  CHECK(query(dir / "names.db", "SELECT count(*) FROM runs") == std::vector<std::string>{"4"});
-  CHECK(query(dir / "names.db", "SELECT count(*) FROM findings") == std::vector<std::string>{"4"});
+  CHECK(sql_rows(dir / "names.db", "SELECT count(*) FROM runs") == std::vector<std::string>{"4"});
+  CHECK(sql_rows(dir / "names.db", "SELECT count(*) FROM findings") ==
+        std::vector<std::string>{"4"});
 }

@@ -79,16 +79,9 @@ std::vector<SynthPacket> concat(std::vector<SynthPacket> a, const std::vector<Sy
 
 // A whole connection with a clean close, client first (RFC 9293 §3.6).
 void clean_connection(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-  c.data(Side::client, 200);
-  c.data(Side::server, 1200);
-  c.ack(Side::client);
-  c.fin(Side::client);
-  c.ack(Side::server);
-  c.fin(Side::server);
-  c.ack(Side::client);
+  c.handshake();
+  c.exchange(200, 1200);
+  c.close(Side::client);
 }
 
 HostSpec host(const char* ip, std::uint16_t port, std::uint32_t isn, std::uint16_t ip_id = 1) {
@@ -326,12 +319,8 @@ PawsScenario paws_scenario() {
   client.ts_start = 100'000;
   server.ts_start = 7'100'000;
   Conversation n1(client, server, kT0);
-  n1.syn(Side::client);
-  n1.syn_ack();
-  n1.ack(Side::client);
-  n1.data(Side::client, 1000);
-  n1.data(Side::server, 1000);
-  n1.ack(Side::client);
+  n1.handshake();
+  n1.exchange(1000, 1000);
   const std::uint64_t old = n1.data(Side::client, 1000);  // seq ci+1001, ack si+1001
   n1.ack(Side::server);
   n1.fin(Side::client);
@@ -347,9 +336,7 @@ PawsScenario paws_scenario() {
   client2.ts_start = client.ts_start + ms_since_t0;  // the hosts' TSval clocks go on
   server2.ts_start = server.ts_start + ms_since_t0;
   Conversation n2(client2, server2, start2);
-  n2.syn(Side::client);
-  n2.syn_ack();
-  n2.ack(Side::client);
+  n2.handshake();
   n2.data(Side::client, 600);  // the server's RCV.NXT becomes ci+1001
   n2.data(Side::server, 300);  // its SND.NXT becomes si+1001
   n2.ack(Side::client);
@@ -360,10 +347,7 @@ PawsScenario paws_scenario() {
   n2.ack(Side::server);  // PAWS dropped it: a duplicate ACK, nothing new acknowledged
   n2.data(Side::client, 1000);
   n2.ack(Side::server);
-  n2.fin(Side::client);
-  n2.ack(Side::server);
-  n2.fin(Side::server);
-  n2.ack(Side::client);
+  n2.close(Side::client);
 
   PawsScenario s;
   s.packets = n1.packets();

@@ -95,13 +95,8 @@ TEST_CASE("streaming: segments of a finalised connection are counted in the repo
   using synth::Side;
   synth::Conversation c(lastack::test::host("10.0.0.1", 40000, 1000),
                         lastack::test::host("10.0.0.2", 80, 5000));
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-  c.fin(Side::client);
-  c.ack(Side::server);
-  c.fin(Side::server);
-  c.ack(Side::client);
+  c.handshake();
+  c.close(Side::client);
   const lastack::Timestamp closed = c.now();
   c.at(closed + lastack::Duration::from_s(40)).retransmit_fin(Side::server);
   // Capture time moves on through other traffic (a SYN 35 s after the close), which finalises
@@ -136,13 +131,8 @@ TEST_CASE("streaming: segments of a finalised connection are counted in the repo
   // Without the 40 s pause the FIN is a retransmission of a live connection: analysed.
   synth::Conversation quick(lastack::test::host("10.0.0.1", 40000, 1000),
                             lastack::test::host("10.0.0.2", 80, 5000));
-  quick.syn(Side::client);
-  quick.syn_ack();
-  quick.ack(Side::client);
-  quick.fin(Side::client);
-  quick.ack(Side::server);
-  quick.fin(Side::server);
-  quick.ack(Side::client);
+  quick.handshake();
+  quick.close(Side::client);
   quick.after(lastack::Duration::from_ms(200)).retransmit_fin(Side::server);
   const std::string quick_path = (dir / "quick.pcap").string();
   REQUIRE(synth::write_file(quick_path, synth::write_pcap(quick.packets())));

@@ -4,7 +4,6 @@
 // README), the quiet samples, and the JSON / SQLite / text outputs of the section.
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +19,9 @@
 #include "lastack/synth/pressure_schedule.h"
 #include "support/golden.h"
 #include "support/json_schema.h"
+#include "support/sql.h"
+
+using lastack::test::sql_rows;
 
 namespace {
 
@@ -95,10 +97,10 @@ const f::TimeWaitHolder* holder(const f::Report& r, f::Side role) {
 // ---- the independent computation for a schedule (nothing from lastack but the schedule)
 struct Expected {
   std::uint64_t peak_ports = 0;
-  std::size_t peak_conn = 0;      // index of the connection whose SYN reached it
+  std::size_t peak_conn = 0;  // index of the connection whose SYN reached it
   std::uint64_t peak_rate = 0;
   std::size_t rate_conn = 0;
-  std::uint64_t peak_tw = 0;      // client TIME_WAIT entries at once
+  std::uint64_t peak_tw = 0;  // client TIME_WAIT entries at once
 };
 
 // Connection k uses its port from its SYN (start_k) to its TIME_WAIT end: the final ACK at
@@ -134,31 +136,6 @@ Expected brute_force(const lastack::synth::PressureSchedule& s, Duration tw) {
     e.peak_tw = std::max(e.peak_tw, tws);
   }
   return e;
-}
-
-std::vector<std::string> sql_rows(const std::string& path, const std::string& sql) {
-  std::vector<std::string> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return {"open failed"};
-  }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    rows.push_back(std::string("prepare failed: ") + sqlite3_errmsg(db));
-  }
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      if (i > 0) row += "|";
-      const unsigned char* t = sqlite3_column_text(stmt, i);
-      row += t != nullptr ? reinterpret_cast<const char*>(t) : "NULL";
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
 }
 
 std::string text_summary(const f::Report& r) {
@@ -362,11 +339,13 @@ TEST_CASE("tw: text summary and SQLite tables, with the README's archive query",
   s.server_tw_peak = 100;
   REQUIRE(lastack::sink::append_sqlite(analyze(real("server_close_many.server"), s), db).ok());
   CHECK(sql_rows(db, "SELECT count(*) FROM time_wait_pairs") == std::vector<std::string>{"2"});
-  CHECK(sql_rows(db, "SELECT ip, role, peak, under_pressure FROM time_wait_holders ORDER BY "
-                     "run_id") ==
+  CHECK(sql_rows(db,
+                 "SELECT ip, role, peak, under_pressure FROM time_wait_holders ORDER BY "
+                 "run_id") ==
         std::vector<std::string>{"10.77.1.2|client|64|0", "10.77.2.2|server|200|1"});
-  CHECK(sql_rows(db, "SELECT count(*) FROM findings WHERE kind = 'time_wait_pressure' AND "
-                     "connection_id IS NULL") == std::vector<std::string>{"3"});
+  CHECK(sql_rows(db,
+                 "SELECT count(*) FROM findings WHERE kind = 'time_wait_pressure' AND "
+                 "connection_id IS NULL") == std::vector<std::string>{"3"});
   // README: the worst client -> server pairs of a whole archive.
   const std::string worst =
       "SELECT p.client_ip, p.server_ip || ':' || p.server_port AS server,\n"

@@ -64,9 +64,7 @@ std::vector<synth::SynthPacket> base_packets() {
   synth::HostSpec server{ip("10.0.0.2"), 80, 5000};
   synth::Conversation one(client, server, Timestamp{kStart});
   one.step(Duration::from_ms(10));
-  one.syn(Side::client);
-  one.syn_ack();
-  one.ack(Side::client);
+  one.handshake();
   one.data(Side::client, 100);
   one.data(Side::server, 200);
   one.rst_no_ack(Side::client);
@@ -74,9 +72,7 @@ std::vector<synth::SynthPacket> base_packets() {
   client.port = 40002;
   synth::Conversation two(client, server, Timestamp{kStart + 1'000'000'000});
   two.step(Duration::from_ms(10));
-  two.syn(Side::client);
-  two.syn_ack();
-  two.ack(Side::client);
+  two.handshake();
   two.data(Side::client, 50);
   two.ack(Side::server);
   two.fin(Side::client);

@@ -36,17 +36,17 @@ struct HostSpec {
 };
 
 struct Emit {
-  bool lost = false;                   // do not write it (advance state only)
-  std::optional<std::uint32_t> seq;    // override the sequence number
-  std::optional<std::uint32_t> ack;    // override the ack number
-  std::optional<std::uint8_t> flags;   // override flags entirely
+  bool lost = false;                  // do not write it (advance state only)
+  std::optional<std::uint32_t> seq;   // override the sequence number
+  std::optional<std::uint32_t> ack;   // override the ack number
+  std::optional<std::uint8_t> flags;  // override flags entirely
   std::optional<std::uint16_t> ip_id;
 };
 
 class Conversation {
  public:
-  Conversation(HostSpec client, HostSpec server, Timestamp start = Timestamp{1'700'000'000'000'000'000},
-               Link link = Link::ethernet);
+  Conversation(HostSpec client, HostSpec server,
+               Timestamp start = Timestamp{1'700'000'000'000'000'000}, Link link = Link::ethernet);
 
   // Time control: absolute, relative, and the default step between packets.
   Conversation& at(Timestamp t);
@@ -59,19 +59,27 @@ class Conversation {
   Conversation& interface(std::uint32_t id);
 
   std::uint64_t syn(Side from = Side::client, Emit e = {});  // SYN from client (or SYN-ACK-less)
-  std::uint64_t syn_ack(Emit e = {});                         // server's SYN-ACK
-  std::uint64_t ack(Side from, Emit e = {});                  // pure ACK of all received
-  std::uint64_t data(Side from, std::uint32_t len, Emit e = {});  // PSH|ACK with payload
-  std::uint64_t fin(Side from, Emit e = {});                  // FIN|ACK (no payload)
+  std::uint64_t syn_ack(Emit e = {});                        // server's SYN-ACK
+  std::uint64_t ack(Side from, Emit e = {});                 // pure ACK of all received
+  std::uint64_t data(Side from, std::uint32_t len, Emit e = {});      // PSH|ACK with payload
+  std::uint64_t fin(Side from, Emit e = {});                          // FIN|ACK (no payload)
   std::uint64_t fin_data(Side from, std::uint32_t len, Emit e = {});  // FIN|PSH|ACK with payload
-  std::uint64_t rst(Side from, Emit e = {});                  // RST|ACK at the next seq
-  std::uint64_t rst_no_ack(Side from, Emit e = {});           // bare RST (seq = next)
+  std::uint64_t rst(Side from, Emit e = {});                          // RST|ACK at the next seq
+  std::uint64_t rst_no_ack(Side from, Emit e = {});                   // bare RST (seq = next)
   // Re-sends the last FIN of `from` (same seq, same fin_seq).
   std::uint64_t retransmit_fin(Side from, Emit e = {});
   // Re-sends the last segment of `from` verbatim (retransmission or duplicate capture).
   std::uint64_t retransmit_last(Side from, Emit e = {});
   // Any segment: flags and lengths as given, seq/ack from state unless overridden.
   std::uint64_t segment(Side from, std::uint8_t flags, std::uint32_t len, Emit e = {});
+
+  // The common exchanges, each returning the frame of its last packet:
+  // SYN, SYN-ACK, ACK (RFC 9293 §3.5);
+  std::uint64_t handshake();
+  // a request of `request` bytes, a response of `response` bytes, the client's ACK of it;
+  std::uint64_t exchange(std::uint32_t request, std::uint32_t response);
+  // an orderly close begun by `first`: FIN, ACK, FIN, ACK (RFC 9293 §3.6, case 1).
+  std::uint64_t close(Side first);
 
   // Next sequence number `from` will send, and the highest it has received from the peer.
   [[nodiscard]] std::uint32_t next_seq(Side from) const;
@@ -89,11 +97,11 @@ class Conversation {
     std::uint32_t last_fin_seq = 0;  // seq of the last FIN segment sent
     std::uint32_t last_fin_len = 0;  // its payload length
     std::uint16_t ip_id = 1;
-    TcpSegmentSpec last;             // last segment sent (for retransmit_last)
+    TcpSegmentSpec last;  // last segment sent (for retransmit_last)
     bool has_last = false;
     bool fin_sent = false;
-    bool rcv_init = false;           // has received a segment (rcv_nxt is meaningful)
-    std::uint32_t ts_recent = 0;     // last TSval received from the peer (TSecr to send)
+    bool rcv_init = false;        // has received a segment (rcv_nxt is meaningful)
+    std::uint32_t ts_recent = 0;  // last TSval received from the peer (TSecr to send)
   };
   std::uint64_t emit(Side from, TcpSegmentSpec spec, const Emit& e, bool verbatim = false);
   HostState& host(Side s) { return s == Side::client ? client_ : server_; }

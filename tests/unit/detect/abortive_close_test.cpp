@@ -23,9 +23,7 @@ const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
 
 // Frames 1-6: handshake, request and response, all acknowledged.
 void exchange(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 100);
   c.data(Side::server, 1000);
   REQUIRE(c.ack(Side::client) == 6);
@@ -54,8 +52,8 @@ TEST_CASE("abortive_close unread_data: the peer's data was never acknowledged", 
   Conversation c(kClient, kServer);
   exchange(c);
   const std::uint32_t acked = c.rcv_next(Side::client);
-  c.data(Side::server, 300);                          // 7
-  c.rst(Side::client, test::with_ack(acked));         // 8: the 300 bytes are not covered
+  c.data(Side::server, 300);                   // 7
+  c.rst(Side::client, test::with_ack(acked));  // 8: the 300 bytes are not covered
   const auto a = test::analyze(c);
   const Finding& f = only(a, "abortive_close");
   CHECK(f.cause == "unread_data");
@@ -138,9 +136,7 @@ TEST_CASE("abortive_close when the client's SYN was not captured", "[detect]") {
   c.syn(Side::client, test::lost());
   c.syn_ack();
   c.ack(Side::client);
-  c.data(Side::client, 100);
-  c.data(Side::server, 1000);
-  c.ack(Side::client);
+  c.exchange(100, 1000);
   c.rst(Side::client);  // 6
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));

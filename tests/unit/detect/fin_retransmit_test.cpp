@@ -22,9 +22,7 @@ const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
 
 // Frames 1-4: handshake and a request.
 void established(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 100);
 }
 
@@ -58,12 +56,12 @@ TEST_CASE("fin_retransmit fin_not_acknowledged: the FIN was lost after the captu
           "[detect]") {
   Conversation c(kClient, kServer);
   established(c);
-  c.ack(Side::server);                                  // 5
+  c.ack(Side::server);  // 5
   const std::uint32_t fin_seq = c.next_seq(Side::client);
-  c.fin(Side::client);                                  // 6: never reaches the server
-  c.data(Side::server, 500, test::with_ack(fin_seq));   // 7: its ACK does not cover the FIN
+  c.fin(Side::client);                                 // 6: never reaches the server
+  c.data(Side::server, 500, test::with_ack(fin_seq));  // 7: its ACK does not cover the FIN
   c.after(Duration::from_ms(300)).retransmit_fin(Side::client);  // 8
-  c.ack(Side::server);                                  // 9
+  c.ack(Side::server);                                           // 9
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));
   const Finding& f = only(a, "fin_retransmit");
@@ -151,7 +149,7 @@ TEST_CASE("not fin_retransmit: a FIN at another fin_seq (data sent in between)",
   established(c);
   c.ack(Side::server);
   const std::uint32_t first_fin = c.next_seq(Side::client);
-  c.fin(Side::client);                               // 6: FIN at first_fin
+  c.fin(Side::client);                                      // 6: FIN at first_fin
   c.fin_data(Side::client, 20, test::with_seq(first_fin));  // 7: FIN moved to first_fin + 20
   c.ack(Side::server);
   c.fin(Side::server);
@@ -162,8 +160,7 @@ TEST_CASE("not fin_retransmit: a FIN at another fin_seq (data sent in between)",
   CHECK(a.of_kind("lost_final_ack").empty());
 }
 
-TEST_CASE("a FIN at another fin_seq is reported as an info anomaly (fin_seq_changed)",
-          "[detect]") {
+TEST_CASE("a FIN at another fin_seq is reported as an info anomaly (fin_seq_changed)", "[detect]") {
   // detections.md §3.2: a FIN whose fin_seq differs from an earlier FIN of the same direction
   // is not a retransmission but "an anomaly worth an info": its own kind, fin_seq_changed.
   Conversation c(kClient, kServer);

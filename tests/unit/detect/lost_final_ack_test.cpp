@@ -23,12 +23,8 @@ const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
 // Frames 1-9: handshake, request, response, the client's FIN (7), the server's ACK (8) and FIN
 // (9). The caller continues with the client's final ACK.
 void up_to_passive_fin(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-  c.data(Side::client, 100);
-  c.data(Side::server, 1000);
-  c.ack(Side::client);
+  c.handshake();
+  c.exchange(100, 1000);
   c.fin(Side::client);
   c.ack(Side::server);
   REQUIRE(c.fin(Side::server) == 9);
@@ -129,9 +125,7 @@ TEST_CASE("lost_final_ack unresolved: the capture ends with the passive side sti
 
 TEST_CASE("lost_final_ack with the client as passive closer", "[detect]") {
   Conversation c(kClient, kServer);
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.fin(Side::server);                                           // 4
   c.ack(Side::client);                                           // 5
   c.fin(Side::client);                                           // 6
@@ -157,9 +151,9 @@ TEST_CASE("not lost_final_ack: the passive FIN itself never arrived (fin_not_ack
   const std::uint32_t server_fin = c.next_seq(Side::server) - 1;
   // The client never saw them: it re-sends its FIN, acking only up to the server's FIN.
   c.after(Duration::from_ms(300)).retransmit_fin(Side::client, test::with_ack(server_fin));  // 10
-  c.ack(Side::server);                                                                      // 11
-  c.after(Duration::from_ms(100)).retransmit_fin(Side::server);                             // 12
-  c.ack(Side::client);                                                                      // 13
+  c.ack(Side::server);                                                                       // 11
+  c.after(Duration::from_ms(100)).retransmit_fin(Side::server);                              // 12
+  c.ack(Side::client);                                                                       // 13
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));
   CHECK(a.of_kind("lost_final_ack").empty());
@@ -175,9 +169,9 @@ TEST_CASE("not lost_final_ack: a FIN re-sent 10 ms later is not a timeout retran
           "[detect]") {
   Conversation c(kClient, kServer);
   up_to_passive_fin(c);
-  c.ack(Side::client);                                          // 10
-  c.after(Duration::from_ms(9)).retransmit_fin(Side::server);   // 11: 10 ms after frame 9
-  c.ack(Side::client);                                          // 12
+  c.ack(Side::client);                                         // 10
+  c.after(Duration::from_ms(9)).retransmit_fin(Side::server);  // 11: 10 ms after frame 9
+  c.ack(Side::client);                                         // 12
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));
   CHECK(a.of_kind("lost_final_ack").empty());
@@ -201,9 +195,7 @@ TEST_CASE("not lost_final_ack: no final ACK captured but the active side's strea
   // Without the final ACK the verdict rests on "nothing was lost before the capture point";
   // a gap in the client's stream says the capture misses its packets.
   Conversation c(kClient, kServer);
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 100, test::lost());
   c.data(Side::client, 100);  // 4: starts beyond anything seen
   c.ack(Side::server);

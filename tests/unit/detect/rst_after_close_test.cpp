@@ -23,9 +23,7 @@ const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
 
 // Frames 1-7: handshake, request, response ACKed, the client's FIN (6) and the server's ACK (7).
 void client_closes(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   c.fin(Side::client);
@@ -75,11 +73,11 @@ TEST_CASE("rst_after_close no_time_wait: RST answers the first FIN (orphaned FIN
 TEST_CASE("rst_after_close time_wait_expired: the FIN came back after TIME_WAIT", "[detect]") {
   Conversation c(kClient, kServer);
   client_closes(c);
-  c.fin(Side::server);                                          // 8
-  c.ack(Side::client);                                          // 9: TIME_WAIT starts
-  c.after(Duration::from_s(30)).retransmit_fin(Side::server);   // 10: lost before the client
-  c.after(Duration::from_s(35)).retransmit_fin(Side::server);   // 11: 65 s after the final ACK
-  c.rst_no_ack(Side::client);                                   // 12
+  c.fin(Side::server);                                         // 8
+  c.ack(Side::client);                                         // 9: TIME_WAIT starts
+  c.after(Duration::from_s(30)).retransmit_fin(Side::server);  // 10: lost before the client
+  c.after(Duration::from_s(35)).retransmit_fin(Side::server);  // 11: 65 s after the final ACK
+  c.rst_no_ack(Side::client);                                  // 12
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));
   const Finding& f = only(a, "rst_after_close");
@@ -124,8 +122,7 @@ TEST_CASE("rst_after_close fin_then_rst: RST right after a completed close", "[d
   CHECK(f.severity == Severity::info);
 }
 
-TEST_CASE("rst_after_close time_wait_assassination: a RST hits the TIME_WAIT holder",
-          "[detect]") {
+TEST_CASE("rst_after_close time_wait_assassination: a RST hits the TIME_WAIT holder", "[detect]") {
   // fixed bug: report_assassination() is unreachable. It requires the RST sender Y to have sent
   // no FIN before the RST, but the model only puts X in TIME_WAIT after X ACKed Y's FIN, so Y's
   // FIN always precedes. The RFC 1337 case (closed server answers a late segment with RST while
@@ -133,9 +130,9 @@ TEST_CASE("rst_after_close time_wait_assassination: a RST hits the TIME_WAIT hol
   // time_wait_assassination / warning.
   Conversation c(kClient, kServer);
   client_closes(c);
-  c.fin(Side::server);                                   // 8
-  c.ack(Side::client);                                   // 9: client in TIME_WAIT
-  c.after(Duration::from_s(2)).rst_no_ack(Side::server); // 10: seq = the client's RCV.NXT
+  c.fin(Side::server);                                    // 8
+  c.ack(Side::client);                                    // 9: client in TIME_WAIT
+  c.after(Duration::from_s(2)).rst_no_ack(Side::server);  // 10: seq = the client's RCV.NXT
   const auto a = test::analyze(c);
   INFO(test::describe(a.findings));
   const Finding& f = only(a, "rst_after_close");
@@ -177,8 +174,7 @@ TEST_CASE("not rst_after_close: a RST without a FIN of its own is an abortive cl
   CHECK(only(a, "abortive_close").cause == "linger_zero");
 }
 
-TEST_CASE("rst_after_close time_wait_expired with other traffic in the capture",
-          "[detect]") {
+TEST_CASE("rst_after_close time_wait_expired with other traffic in the capture", "[detect]") {
   // fixed bug: same script as the time_wait_expired case above plus an unrelated connection
   // that keeps capture time moving. The flow table then retires the settled connection 15 s
   // (FlowSettings::settle) after its final ACK; the FIN at +30 s is only counted by the
@@ -192,9 +188,7 @@ TEST_CASE("rst_after_close time_wait_expired with other traffic in the capture",
   c.after(Duration::from_s(35)).retransmit_fin(Side::server);
   c.rst_no_ack(Side::client);
   Conversation other(test::host("10.0.0.3", 50000, 1), kServer);
-  other.syn(Side::client);
-  other.syn_ack();
-  other.ack(Side::client);
+  other.handshake();
   for (int i = 0; i < 14; ++i) other.after(Duration::from_s(5)).data(Side::client, 10);
   const auto a = test::analyze(lastack::synth::merge_by_time({&c, &other}), c.link());
   INFO(test::describe(a.findings));

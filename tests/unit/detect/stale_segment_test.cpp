@@ -33,16 +33,10 @@ HostSpec server_isn(std::uint32_t isn, bool ts = false, std::uint32_t ts_start =
   return h;
 }
 
-void handshake(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-}
-
 // Incarnation N (client ISN 1000, server 5000): the client sends three 100-byte segments at
 // 1001, 1101 and 1201, the server 100 bytes; client-initiated close. 13 frames.
 void old_connection(Conversation& c) {
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.data(Side::client, 100);
   c.data(Side::client, 100);
@@ -70,7 +64,7 @@ TEST_CASE("stale_segment stale_data critical: old data inside the new window wit
   Conversation first(client_isn(1000), server_isn(5000));
   old_connection(first);
   Conversation second(client_isn(1100), server_isn(5200), kReopen);
-  handshake(second);                                                          // 14-16
+  second.handshake();                                                                       // 14-16
   first.at(kReopen + Duration::from_ms(50)).data(Side::client, 100, test::with_seq(1201));  // 17
   const auto a = run(first, second);
   const Finding& f = only(a, "stale_segment");
@@ -91,9 +85,9 @@ TEST_CASE("stale_segment stale_data warning: in the window but PAWS drops it", "
   Conversation first(client_isn(1000, true, 1000), server_isn(5000, true, 1000));
   old_connection(first);
   Conversation second(client_isn(1100, true, 900'000), server_isn(5200, true, 900'000), kReopen);
-  handshake(second);
+  second.handshake();
   first.at(kReopen + Duration::from_ms(50)).data(Side::client, 100, test::with_seq(1201));  // 17
-  second.after(Duration::from_ms(60)).ack(Side::server);                                   // 18
+  second.after(Duration::from_ms(60)).ack(Side::server);                                    // 18
   const auto a = run(first, second);
   const Finding& f = only(a, "stale_segment");
   CHECK(f.cause == "stale_data");
@@ -110,9 +104,9 @@ TEST_CASE("stale_segment stale_fin: the old server re-sends its FIN into the new
   Conversation first(client_isn(1000), server_isn(5000));
   old_connection(first);
   Conversation second(client_isn(900'000), server_isn(7'000'000), kReopen);
-  handshake(second);                                                     // 14-16
+  second.handshake();                                                      // 14-16
   first.at(kReopen + Duration::from_ms(10)).retransmit_fin(Side::server);  // 17
-  second.after(Duration::from_ms(20)).data(Side::client, 10);             // 18
+  second.after(Duration::from_ms(20)).data(Side::client, 10);              // 18
   const auto a = run(first, second);
   const Finding& f = only(a, "stale_segment");
   CHECK(f.cause == "stale_fin");
@@ -127,7 +121,7 @@ TEST_CASE("stale_segment stale_ack: the old TIME_WAIT side re-ACKs", "[detect]")
   Conversation first(client_isn(1000), server_isn(5000));
   old_connection(first);
   Conversation second(client_isn(900'000), server_isn(7'000'000), kReopen);
-  handshake(second);
+  second.handshake();
   first.at(kReopen + Duration::from_ms(10)).ack(Side::client);  // 17
   const auto a = run(first, second);
   const Finding& f = only(a, "stale_segment");
@@ -141,9 +135,9 @@ TEST_CASE("stale_segment stale_rst: error when the new connection goes silent af
   Conversation first(client_isn(1000), server_isn(5000));
   old_connection(first);
   Conversation second(client_isn(900'000), server_isn(7'000'000), kReopen);
-  handshake(second);
-  second.data(Side::client, 10);                                        // 17
-  first.at(kReopen + Duration::from_ms(10)).rst_no_ack(Side::client);   // 18
+  second.handshake();
+  second.data(Side::client, 10);                                       // 17
+  first.at(kReopen + Duration::from_ms(10)).rst_no_ack(Side::client);  // 18
   SECTION("silent after") {
     const auto a = run(first, second);
     const Finding& f = only(a, "stale_segment");
@@ -188,7 +182,7 @@ TEST_CASE("not stale_segment: within 1 ms of the new SYN (capture reordering)", 
   Conversation first(client_isn(1000), server_isn(5000));
   old_connection(first);
   Conversation second(client_isn(900'000), server_isn(7'000'000), kReopen);
-  handshake(second);
+  second.handshake();
   first.at(kReopen + Duration{500'000}).ack(Side::client);
   const auto a = run(first, second);
   INFO(test::describe(a.findings));
@@ -222,7 +216,7 @@ TEST_CASE("stale_segment: a window judged without the SYNs' window scale is prob
   HostSpec c1 = client_isn(1000);
   HostSpec s1 = server_isn(5000);
   Conversation first(c1, s1);
-  handshake(first);
+  first.handshake();
   std::uint64_t old = 0;
   for (int i = 0; i < 80; ++i) {
     const std::uint64_t n = first.data(Side::client, 1000);
@@ -230,16 +224,13 @@ TEST_CASE("stale_segment: a window judged without the SYNs' window scale is prob
   }
   REQUIRE(old != 0);
   first.ack(Side::server);
-  first.fin(Side::client);
-  first.ack(Side::server);
-  first.fin(Side::server);
-  first.ack(Side::client);
+  first.close(Side::client);
   HostSpec c2 = client_isn(2000);
   HostSpec s2 = server_isn(5200);
   c2.ip_id_start = 30'000;
   s2.ip_id_start = 40'000;
   Conversation second(c2, s2, kReopen);
-  handshake(second);
+  second.handshake();
   second.data(Side::server, 10);  // its first window after the SYN-ACK is a scaled one
   second.ack(Side::client);
   std::vector<lastack::synth::SynthPacket> packets = first.packets();

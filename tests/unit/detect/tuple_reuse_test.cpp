@@ -34,22 +34,11 @@ HostSpec server_isn(std::uint32_t isn, bool ts = false) {
   return h;
 }
 
-void handshake(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-}
-
 // Ten frames: handshake, request, response, client-initiated close; frame 10 is the final ACK.
 void full_close(Conversation& c) {
-  handshake(c);
-  c.data(Side::client, 100);
-  c.data(Side::server, 1000);
-  c.ack(Side::client);
-  c.fin(Side::client);
-  c.ack(Side::server);
-  c.fin(Side::server);
-  REQUIRE(c.ack(Side::client) == 10);
+  c.handshake();
+  c.exchange(100, 1000);
+  REQUIRE(c.close(Side::client) == 10);
 }
 
 test::Analysis reuse_after(Conversation& first, Conversation& second) {
@@ -64,7 +53,7 @@ TEST_CASE("tuple_reuse rfc6191_safe: the new ISN is beyond the old sequence spac
   Conversation first(client_isn(1000), server_isn(5000));
   full_close(first);
   Conversation second(client_isn(900'000), server_isn(7'000'000), kT0 + Duration::from_s(2));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   INFO(test::describe(a.findings));
   REQUIRE(a.findings.size() == 1);
@@ -86,7 +75,7 @@ TEST_CASE("tuple_reuse unsafe: new ISN below the old sequence space, no timestam
   Conversation first(client_isn(1'000'000), server_isn(5000));
   full_close(first);
   Conversation second(client_isn(500), server_isn(7'000'000), kT0 + Duration::from_s(2));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   const Finding& f = only(a, "tuple_reuse");
   CHECK(f.cause == "unsafe");
@@ -100,7 +89,7 @@ TEST_CASE("tuple_reuse rfc6191_safe by timestamps when the ISN is lower", "[dete
   full_close(first);
   Conversation second(client_isn(500, true, 50'000), server_isn(7'000'000, true),
                       kT0 + Duration::from_s(2));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   const Finding& f = only(a, "tuple_reuse");
   CHECK(f.cause == "rfc6191_safe");
@@ -113,19 +102,19 @@ TEST_CASE("tuple_reuse unsafe when the new TSval is older too", "[detect]") {
   full_close(first);
   Conversation second(client_isn(500, true, 1000), server_isn(7'000'000, true),
                       kT0 + Duration::from_s(2));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   CHECK(only(a, "tuple_reuse").cause == "unsafe");
 }
 
 TEST_CASE("tuple_reuse after_reset: the previous connection ended by RST", "[detect]") {
   Conversation first(client_isn(1000), server_isn(5000));
-  handshake(first);
+  first.handshake();
   first.data(Side::client, 100);
   first.ack(Side::server);
   first.rst(Side::client);  // 6
   Conversation second(client_isn(900'000), server_isn(7'000'000), kT0 + Duration::from_s(1));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   INFO(test::describe(a.findings));
   const Finding& f = only(a, "tuple_reuse");
@@ -141,23 +130,21 @@ TEST_CASE("tuple_reuse while_last_ack: the SYN meets the peer still in LAST_ACK"
   // Linux in LAST_ACK answers the SYN with a challenge ACK in the old sequence space, the client
   // resets it (seq = that ack), and the SYN, re-sent a second later, succeeds.
   Conversation first(client_isn(1000), server_isn(5000));
-  handshake(first);
-  first.data(Side::client, 100);
-  first.data(Side::server, 1000);
-  first.ack(Side::client);
-  first.fin(Side::client);                 // 7
-  first.ack(Side::server);                 // 8
-  first.fin(Side::server);                 // 9
-  first.ack(Side::client, test::lost());   // the final ACK
+  first.handshake();
+  first.exchange(100, 1000);
+  first.fin(Side::client);                                     // 7
+  first.ack(Side::server);                                     // 8
+  first.fin(Side::server);                                     // 9
+  first.ack(Side::client, test::lost());                       // the final ACK
   const std::uint32_t old_ack = first.rcv_next(Side::server);  // the client's fin_seq + 1
   const Timestamp reopen = kT0 + Duration::from_s(1);
   Conversation second(client_isn(3'000'000), server_isn(8'000'000), reopen);
-  second.syn(Side::client);                                              // 10
-  first.at(reopen + Duration::from_ms(1)).ack(Side::server);             // 11: challenge ACK
+  second.syn(Side::client);                                   // 10
+  first.at(reopen + Duration::from_ms(1)).ack(Side::server);  // 11: challenge ACK
   second.after(Duration::from_ms(2)).rst_no_ack(Side::client, test::with_seq(old_ack));  // 12
-  second.after(Duration::from_s(1)).syn(Side::client, test::with_seq(3'000'000));         // 13
-  second.syn_ack();                                                      // 14
-  second.ack(Side::client);                                              // 15
+  second.after(Duration::from_s(1)).syn(Side::client, test::with_seq(3'000'000));        // 13
+  second.syn_ack();                                                                      // 14
+  second.ack(Side::client);                                                              // 15
   const auto all = lastack::synth::merge_by_time({&first, &second});
   const auto a = test::analyze(all, first.link());
   INFO(test::describe(a.findings));
@@ -200,15 +187,14 @@ TEST_CASE("not tuple_reuse: reuse after 2MSL", "[detect]") {
   SECTION("just after 2MSL") {
     Conversation second(client_isn(500), server_isn(7'000'000),
                         first.now() + Duration::from_s(60) + Duration{1});
-    handshake(second);
+    second.handshake();
     const auto a = reuse_after(first, second);
     INFO(test::describe(a.findings));
     CHECK(a.findings.empty());
   }
   SECTION("just before 2MSL it is one") {
-    Conversation second(client_isn(500), server_isn(7'000'000),
-                        first.now() + Duration::from_s(59));
-    handshake(second);
+    Conversation second(client_isn(500), server_isn(7'000'000), first.now() + Duration::from_s(59));
+    second.handshake();
     const auto a = reuse_after(first, second);
     CHECK(only(a, "tuple_reuse").cause == "unsafe");
   }
@@ -236,7 +222,7 @@ TEST_CASE("not tuple_reuse: the same source port towards another server port", "
   HostSpec other = server_isn(7'000'000);
   other.port = 8080;
   Conversation second(client_isn(500), other, kT0 + Duration::from_s(1));
-  handshake(second);
+  second.handshake();
   const auto a = reuse_after(first, second);
   INFO(test::describe(a.findings));
   CHECK(a.findings.empty());

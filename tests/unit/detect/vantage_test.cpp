@@ -108,9 +108,7 @@ TEST_CASE("the summary carries the vantage", "[detect]") {
   const HostSpec client = test::host("10.0.0.1", 40000, 1000, 64);
   const HostSpec server = test::host("10.0.0.2", 80, 5000, 52);
   Conversation c(client, server);
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   const auto a = test::analyze(c);
   CHECK(a.summary(1).vantage == Vantage::near_client);
 }

@@ -44,9 +44,7 @@ Conversation established(std::uint32_t i, Timestamp start) {
   const std::string client = "192.0.2." + std::to_string(i + 1);
   Conversation c(test::host(client.c_str(), 40'000, 7000 + i), test::host("10.0.0.9", 80, 9000),
                  start);
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 10);
   return c;
 }

@@ -31,22 +31,11 @@ HostSpec with_isn(HostSpec h, std::uint32_t isn) {
   return h;
 }
 
-void handshake(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-}
-
 // Handshake, a request and a response, client-initiated close.
 void full_close(Conversation& c) {
-  handshake(c);
-  c.data(Side::client, 100);
-  c.data(Side::server, 1000);
-  c.ack(Side::client);
-  c.fin(Side::client);
-  c.ack(Side::server);
-  c.fin(Side::server);
-  c.ack(Side::client);
+  c.handshake();
+  c.exchange(100, 1000);
+  c.close(Side::client);
 }
 
 std::vector<std::uint64_t> ids(const ScriptedFlows& f) {
@@ -62,7 +51,7 @@ TEST_CASE("a SYN with a new ISN after a close starts the next incarnation", "[fl
   full_close(first);
   const Timestamp reopen = kT0 + Duration::from_s(5);
   Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000), reopen);
-  handshake(second);
+  second.handshake();
 
   ScriptedFlows flows;
   flows.feed(first).feed(second);
@@ -94,13 +83,14 @@ TEST_CASE("a SYN with a new ISN after a close starts the next incarnation", "[fl
   CHECK(new_one.handshake_seen());
 }
 
-TEST_CASE("the server reopening the four-tuple becomes the client of the new incarnation", "[flow]") {
+TEST_CASE("the server reopening the four-tuple becomes the client of the new incarnation",
+          "[flow]") {
   Conversation first(kClient, kServer);
   full_close(first);
   // Same four-tuple, roles swapped: 10.0.0.2:80 connects to 10.0.0.1:40000.
   Conversation second(with_isn(kServer, 3'000'000), with_isn(kClient, 4'000'000),
                       kT0 + Duration::from_s(5));
-  handshake(second);
+  second.handshake();
   ScriptedFlows flows;
   flows.feed(first).feed(second).finish();
   REQUIRE(flows.finalized().size() == 2);
@@ -179,7 +169,8 @@ TEST_CASE("a SYN-ACK as first packet starts a connection with its receiver as cl
   CHECK_FALSE(conn.handshake_seen());  // the client's SYN was not captured
 }
 
-TEST_CASE("a first packet without SYN makes a mid-stream connection, client = its sender", "[flow]") {
+TEST_CASE("a first packet without SYN makes a mid-stream connection, client = its sender",
+          "[flow]") {
   Conversation c(kClient, kServer);
   c.syn(Side::client, test::lost());
   c.syn_ack(test::lost());
@@ -203,7 +194,7 @@ TEST_CASE("the previous incarnation is kept; its late segments go to it and are 
   full_close(first);
   const Timestamp reopen = kT0 + Duration::from_s(2);
   Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000), reopen);
-  handshake(second);
+  second.handshake();
   second.data(Side::client, 10);
   // The old server re-sends its FIN; it arrives after the new handshake.
   first.at(reopen + Duration::from_ms(10)).retransmit_fin(Side::server);
@@ -226,10 +217,9 @@ TEST_CASE("the previous incarnation is kept; its late segments go to it and are 
   CHECK(new_one.last_ts() == reopen + Duration::from_ms(10));
 }
 
-TEST_CASE("eviction: a settled connection is finalised after the settle time of quiet",
-          "[flow]") {
+TEST_CASE("eviction: a settled connection is finalised after the settle time of quiet", "[flow]") {
   Conversation c(kClient, kServer);
-  full_close(c);  // both FINs acknowledged: nothing more is expected
+  full_close(c);        // both FINs acknowledged: nothing more is expected
   ScriptedFlows flows;  // settle 30 s
   flows.feed(c);
   const Timestamp last = c.now();
@@ -241,15 +231,17 @@ TEST_CASE("eviction: a settled connection is finalised after the settle time of 
   CHECK(flows.table().live_connections() == 0);
 }
 
-TEST_CASE("eviction: the tombstone of a settled connection absorbs late segments and links a reuse "
-          "until 2MSL", "[flow]") {
+TEST_CASE(
+    "eviction: the tombstone of a settled connection absorbs late segments and links a reuse "
+    "until 2MSL",
+    "[flow]") {
   Conversation first(kClient, kServer);
   full_close(first);
   const Timestamp last = first.now();
   first.at(last + Duration::from_s(35)).ack(Side::client);  // a late re-ACK of the old one
   Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
                       last + Duration::from_s(45));
-  handshake(second);
+  second.handshake();
   const auto& pk = first.packets();
   using Packets = std::vector<lastack::synth::SynthPacket>;
   ScriptedFlows flows;
@@ -273,12 +265,12 @@ TEST_CASE("eviction: the tombstone of a settled connection absorbs late segments
 
 TEST_CASE("eviction: a closed connection still waiting for an ACK stays 2MSL", "[flow]") {
   Conversation c(kClient, kServer);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.ack(Side::server);
   c.fin(Side::server);
   c.ack(Side::client, test::lost());  // the server stays in LAST_ACK
-  ScriptedFlows flows;  // MSL 30 s
+  ScriptedFlows flows;                // MSL 30 s
   flows.feed(c);
   const Timestamp last = c.now();
   flows.expire(last + Duration::from_s(59));
@@ -291,7 +283,7 @@ TEST_CASE("eviction: a closed connection still waiting for an ACK stays 2MSL", "
 
 TEST_CASE("eviction follows the configured MSL", "[flow]") {
   Conversation c(kClient, kServer);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.ack(Side::server);
   c.fin(Side::server);
@@ -305,7 +297,7 @@ TEST_CASE("eviction follows the configured MSL", "[flow]") {
 
 TEST_CASE("eviction: an open connection waits for the idle timeout", "[flow]") {
   Conversation c(kClient, kServer);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   ScriptedFlows flows;  // idle 300 s
@@ -325,7 +317,7 @@ TEST_CASE("eviction: the previous incarnation goes once settled while the new on
   full_close(first);
   Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
                       kT0 + Duration::from_s(2));
-  handshake(second);
+  second.handshake();
   ScriptedFlows flows;
   flows.feed(first).feed(second);
   flows.expire(first.now() + Duration::from_s(29));
@@ -345,7 +337,7 @@ TEST_CASE("after eviction the four-tuple starts afresh (incarnation 1, no previo
   other.syn(Side::client);
   Conversation second(with_isn(kClient, 900'000), with_isn(kServer, 7'000'000),
                       kT0 + Duration::from_s(120));
-  handshake(second);
+  second.handshake();
   ScriptedFlows flows;
   flows.feed(first).feed(other).feed(second);
   CHECK(ids(flows) == std::vector<std::uint64_t>{1});  // evicted at the other SYN
@@ -361,7 +353,7 @@ TEST_CASE("finish() finalises everything, in connection-id order", "[flow]") {
   Conversation b(test::host("10.0.0.1", 40001, 2000), kServer, kT0);
   Conversation c(test::host("10.0.0.1", 40002, 3000), kServer, kT0 + Duration{100'000});
   for (Conversation* conv : {&a, &b, &c}) {
-    handshake(*conv);
+    conv->handshake();
     conv->data(Side::client, 10);
   }
   b.fin(Side::client);  // b closes later
@@ -458,15 +450,12 @@ TEST_CASE("scope: other traffic on a second interface keeps its own flow after t
   Conversation long_one(with_isn(kClient, 80'000'000), with_isn(kServer, 90'000'000),
                         kT0 + Duration{500'000});
   long_one.interface(1);
-  handshake(long_one);
+  long_one.handshake();
   for (int i = 1; i <= 10; ++i) {
     long_one.after(Duration::from_s(20)).data(Side::client, 10);
     long_one.ack(Side::server);
   }
-  long_one.fin(Side::client);
-  long_one.ack(Side::server);
-  long_one.fin(Side::server);
-  long_one.ack(Side::client);
+  long_one.close(Side::client);
   ScriptedFlows flows;
   flows.feed(lastack::synth::merge_by_time({&short_one, &long_one}), short_one.link());
   CHECK(ids(flows) == std::vector<std::uint64_t>{1});  // the first interface's flow is gone

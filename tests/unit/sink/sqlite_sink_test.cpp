@@ -11,6 +11,10 @@
 
 #include "lastack/sink/sinks.h"
 #include "support/report_fixture.h"
+#include "support/sql.h"
+
+using lastack::test::sql_rows;
+using lastack::test::sql_scalar;
 
 namespace f = lastack::findings;
 
@@ -35,37 +39,6 @@ struct TempDb {
   }
 };
 
-// Rows of a query as "a|b|c" strings (NULL as "NULL"), through the plain C API.
-std::vector<std::string> query(const std::string& path, const std::string& sql) {
-  std::vector<std::string> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return {"open failed"};
-  }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    rows.push_back(std::string("prepare failed: ") + sqlite3_errmsg(db));
-  }
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      if (i > 0) row += "|";
-      const unsigned char* t = sqlite3_column_text(stmt, i);
-      row += t != nullptr ? reinterpret_cast<const char*>(t) : "NULL";
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
-
-std::string scalar(const std::string& path, const std::string& sql) {
-  const auto rows = query(path, sql);
-  return rows.empty() ? "<none>" : rows.front();
-}
-
 }  // namespace
 
 TEST_CASE("SQLite: a new database gets the schema and one run", "[sink][sqlite]") {
@@ -73,56 +46,62 @@ TEST_CASE("SQLite: a new database gets the schema and one run", "[sink][sqlite]"
   const f::Report r = lastack::test::make_fixture_report();
   const lastack::Status s = lastack::sink::append_sqlite(r, db.path);
   REQUIRE(s.ok());
-  CHECK(scalar(db.path, "PRAGMA user_version") == "1");
-  CHECK(scalar(db.path, "SELECT count(*) FROM runs") == "1");
-  CHECK(scalar(db.path, "SELECT tool_version FROM runs") == "0.1.0-test");
-  CHECK(scalar(db.path, "SELECT json_extract(settings_json, '$.fail_on') FROM runs") == "error");
-  CHECK(scalar(db.path, "SELECT count(*) FROM inputs") == "2");
-  CHECK(scalar(db.path, "SELECT count(*) FROM connections") == "4");  // all, not only listed
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings") == "4");
-  CHECK(scalar(db.path, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema "
-                        "WHERE type = 'table' AND sql LIKE '%STRICT' ORDER BY name)") ==
+  CHECK(sql_scalar(db.path, "PRAGMA user_version") == "1");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM runs") == "1");
+  CHECK(sql_scalar(db.path, "SELECT tool_version FROM runs") == "0.1.0-test");
+  CHECK(sql_scalar(db.path, "SELECT json_extract(settings_json, '$.fail_on') FROM runs") ==
+        "error");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs") == "2");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM connections") == "4");  // all, not only listed
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM findings") == "4");
+  CHECK(sql_scalar(db.path,
+                   "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema "
+                   "WHERE type = 'table' AND sql LIKE '%STRICT' ORDER BY name)") ==
         "connections,findings,inputs,runs");
-  CHECK(scalar(db.path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
-                        "('findings_kind', 'findings_severity', 'findings_run', "
-                        "'connections_server', 'connections_run')") == "5");
+  CHECK(sql_scalar(db.path,
+                   "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                   "('findings_kind', 'findings_severity', 'findings_run', "
+                   "'connections_server', 'connections_run')") == "5");
 }
 
 TEST_CASE("SQLite: rows carry the report's values", "[sink][sqlite]") {
   TempDb db;
   REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), db.path).ok());
-  CHECK(query(db.path, "SELECT input_no, path, format, compression, sha256, status, error_offset,"
-                       " first_ts FROM inputs ORDER BY input_no") ==
+  CHECK(sql_rows(db.path,
+                 "SELECT input_no, path, format, compression, sha256, status, error_offset,"
+                 " first_ts FROM inputs ORDER BY input_no") ==
         std::vector<std::string>{
             "0|captures/rot-0.pcap|pcap|NULL|NULL|ok|NULL|2026-11-21T09:00:00.000000000Z",
             "1|captures/rot-1.pcapng.gz|pcapng|gzip|NULL|truncated|4096|"
             "2026-11-21T09:01:00.000000000Z"});
-  CHECK(query(db.path, "SELECT connection_no, client_ip, client_port, server_ip, server_port, "
-                       "incarnation, close_kind, active_closer, time_wait_holder, "
-                       "final_ack_seen, time_wait_start FROM connections "
-                       "ORDER BY connection_no") ==
+  CHECK(sql_rows(db.path,
+                 "SELECT connection_no, client_ip, client_port, server_ip, server_port, "
+                 "incarnation, close_kind, active_closer, time_wait_holder, "
+                 "final_ack_seen, time_wait_start FROM connections "
+                 "ORDER BY connection_no") ==
         std::vector<std::string>{
             "1|10.0.0.1|40000|10.0.0.2|80|1|fin|client|client|1|2026-11-21T09:00:01.000000000Z",
             "2|10.0.0.1|40000|10.0.0.2|80|2|open_at_end|none|none|0|NULL",
             "3|2001:db8::1|51000|2001:db8::2|443|1|abortive|server|none|0|NULL",
             "4|192.168.1.5|33000|192.168.1.9|22|1|open_at_end|none|none|0|NULL"});
   // Connections are attributed to the input of their first packet.
-  CHECK(query(db.path, "SELECT c.connection_no, i.input_no FROM connections c "
-                       "JOIN inputs i ON i.id = c.input_id ORDER BY c.connection_no") ==
+  CHECK(sql_rows(db.path,
+                 "SELECT c.connection_no, i.input_no FROM connections c "
+                 "JOIN inputs i ON i.id = c.input_id ORDER BY c.connection_no") ==
         std::vector<std::string>{"1|0", "2|0", "3|1", "4|0"});
-  CHECK(query(db.path, "SELECT f.finding_no, f.kind, f.severity, f.severity_rank, "
-                       "c.connection_no, f.frames, f.related FROM findings f "
-                       "JOIN connections c ON c.id = f.connection_id ORDER BY f.finding_no") ==
+  CHECK(sql_rows(db.path,
+                 "SELECT f.finding_no, f.kind, f.severity, f.severity_rank, "
+                 "c.connection_no, f.frames, f.related FROM findings f "
+                 "JOIN connections c ON c.id = f.connection_id ORDER BY f.finding_no") ==
         std::vector<std::string>{
-            "1|fin_retransmit|info|0|1|[31,34]|[2]",
-            "2|lost_final_ack|warning|1|1|[31,33,34]|[1]",
-            "3|tuple_reuse|error|2|2|[118,2]|[2]",
-            "4|abortive_close|error|2|3|[7,9]|[]"});
-  CHECK(scalar(db.path, "SELECT frame_refs FROM findings WHERE finding_no = 3") ==
+            "1|fin_retransmit|info|0|1|[31,34]|[2]", "2|lost_final_ack|warning|1|1|[31,33,34]|[1]",
+            "3|tuple_reuse|error|2|2|[118,2]|[2]", "4|abortive_close|error|2|3|[7,9]|[]"});
+  CHECK(sql_scalar(db.path, "SELECT frame_refs FROM findings WHERE finding_no = 3") ==
         "[[0,118],[1,2]]");
-  CHECK(scalar(db.path, "SELECT frame_refs FROM findings WHERE finding_no = 2") == "NULL");
-  CHECK(scalar(db.path, "SELECT json_extract(evidence_json, '$.intervals_s[0]') FROM findings "
-                        "WHERE kind = 'lost_final_ack'") == "0.21");
+  CHECK(sql_scalar(db.path, "SELECT frame_refs FROM findings WHERE finding_no = 2") == "NULL");
+  CHECK(sql_scalar(db.path,
+                   "SELECT json_extract(evidence_json, '$.intervals_s[0]') FROM findings "
+                   "WHERE kind = 'lost_final_ack'") == "0.21");
 }
 
 TEST_CASE("SQLite: runs are appended, never replaced", "[sink][sqlite]") {
@@ -130,16 +109,17 @@ TEST_CASE("SQLite: runs are appended, never replaced", "[sink][sqlite]") {
   REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), db.path).ok());
   REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), db.path).ok());
   REQUIRE(lastack::sink::append_sqlite(lastack::test::make_quiet_report(), db.path).ok());
-  CHECK(scalar(db.path, "SELECT count(*) FROM runs") == "3");
-  CHECK(scalar(db.path, "SELECT count(*) FROM inputs") == "5");
-  CHECK(scalar(db.path, "SELECT count(*) FROM connections") == "10");
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings") == "8");
-  CHECK(query(db.path, "SELECT run_id, count(*) FROM connections GROUP BY run_id") ==
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM runs") == "3");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs") == "5");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM connections") == "10");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM findings") == "8");
+  CHECK(sql_rows(db.path, "SELECT run_id, count(*) FROM connections GROUP BY run_id") ==
         std::vector<std::string>{"1|4", "2|4", "3|2"});
   // Each run's findings point at its own connections.
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings f JOIN connections c ON "
-                        "c.id = f.connection_id WHERE c.run_id != f.run_id") == "0");
-  CHECK(scalar(db.path, "PRAGMA foreign_key_check") == "<none>");
+  CHECK(sql_scalar(db.path,
+                   "SELECT count(*) FROM findings f JOIN connections c ON "
+                   "c.id = f.connection_id WHERE c.run_id != f.run_id") == "0");
+  CHECK(sql_scalar(db.path, "PRAGMA foreign_key_check") == "<none>");
 }
 
 TEST_CASE("SQLite: which servers lose final ACKs most often is one query", "[sink][sqlite]") {
@@ -151,20 +131,20 @@ TEST_CASE("SQLite: which servers lose final ACKs most often is one query", "[sin
   r.findings[3].kind = "lost_final_ack";
   r.findings[3].cause = "unresolved";
   REQUIRE(lastack::sink::append_sqlite(r, db.path).ok());
-  CHECK(query(db.path,
-              "SELECT c.server_ip, c.server_port, count(*) AS n FROM findings f "
-              "JOIN connections c ON c.id = f.connection_id WHERE f.kind = 'lost_final_ack' "
-              "GROUP BY c.server_ip, c.server_port ORDER BY n DESC") ==
+  CHECK(sql_rows(db.path,
+                 "SELECT c.server_ip, c.server_port, count(*) AS n FROM findings f "
+                 "JOIN connections c ON c.id = f.connection_id WHERE f.kind = 'lost_final_ack' "
+                 "GROUP BY c.server_ip, c.server_port ORDER BY n DESC") ==
         std::vector<std::string>{"10.0.0.2|80|3", "2001:db8::2|443|1"});
   // "All error findings or worse of a night's archive": two per run (the third run's
   // lost_final_ack kept the abortive_close's severity).
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings f JOIN runs r ON r.id = f.run_id "
-                        "WHERE f.severity_rank >= 2 AND f.ts >= '2026-11-21T00:00:00' "
-                        "AND f.ts < '2026-11-22T00:00:00'") == "6");
+  CHECK(sql_scalar(db.path,
+                   "SELECT count(*) FROM findings f JOIN runs r ON r.id = f.run_id "
+                   "WHERE f.severity_rank >= 2 AND f.ts >= '2026-11-21T00:00:00' "
+                   "AND f.ts < '2026-11-22T00:00:00'") == "6");
 }
 
-TEST_CASE("SQLite: a database of another schema version is refused untouched",
-          "[sink][sqlite]") {
+TEST_CASE("SQLite: a database of another schema version is refused untouched", "[sink][sqlite]") {
   TempDb db;
   {
     sqlite3* raw = nullptr;
@@ -178,8 +158,8 @@ TEST_CASE("SQLite: a database of another schema version is refused untouched",
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message.find(db.path) != std::string::npos);
   CHECK(s.error().message.find("schema version 7") != std::string::npos);
-  CHECK(scalar(db.path, "PRAGMA user_version") == "7");
-  CHECK(scalar(db.path, "SELECT group_concat(name) FROM sqlite_schema") == "t");
+  CHECK(sql_scalar(db.path, "PRAGMA user_version") == "7");
+  CHECK(sql_scalar(db.path, "SELECT group_concat(name) FROM sqlite_schema") == "t");
 }
 
 TEST_CASE("SQLite: a foreign database with user_version 0 is refused too", "[sink][sqlite]") {
@@ -191,7 +171,7 @@ TEST_CASE("SQLite: a foreign database with user_version 0 is refused too", "[sin
     sqlite3_close(raw);
   }
   CHECK_FALSE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), db.path).ok());
-  CHECK(scalar(db.path, "SELECT group_concat(name) FROM sqlite_schema") == "notes");
+  CHECK(sql_scalar(db.path, "SELECT group_concat(name) FROM sqlite_schema") == "notes");
 }
 
 TEST_CASE("SQLite: errors name the path and SQLite's message", "[sink][sqlite]") {
@@ -217,14 +197,15 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
   {
     auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
     REQUIRE(writer.ok());
-    CHECK(scalar(db.path, "SELECT group_concat(status) FROM inputs") == "incomplete,incomplete");
+    CHECK(sql_scalar(db.path, "SELECT group_concat(status) FROM inputs") ==
+          "incomplete,incomplete");
     REQUIRE(writer.value()->add_connection(r.connections[0], false).ok());
     // Destroyed without finish(): the uncommitted rows are rolled back, the run and its
     // inputs (committed by open()) stay, marked incomplete.
   }
-  CHECK(scalar(db.path, "SELECT count(*) FROM runs") == "1");
-  CHECK(scalar(db.path, "SELECT count(*) FROM connections") == "0");
-  CHECK(scalar(db.path, "SELECT count(*) FROM inputs WHERE status = 'incomplete'") == "2");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM runs") == "1");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM connections") == "0");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs WHERE status = 'incomplete'") == "2");
 
   auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
   REQUIRE(writer.ok());
@@ -235,16 +216,20 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
   }
   REQUIRE(writer.value()->finish(r).ok());
   const std::string run2 = "(SELECT max(id) FROM runs)";
-  CHECK(scalar(db.path, "SELECT count(*) FROM inputs WHERE run_id = " + run2 +
-                            " AND status = 'incomplete'") == "0");
-  CHECK(scalar(db.path, "SELECT count(*) FROM connections WHERE run_id = " + run2) ==
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs WHERE run_id = " + run2 +
+                                " AND status = 'incomplete'") == "0");
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM connections WHERE run_id = " + run2) ==
         std::to_string(r.connections.size()));
   // Every finding of a connection points at that connection's row.
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings fd JOIN connections c ON c.id = "
-                        "fd.connection_id WHERE fd.run_id = " + run2) ==
-        scalar(db.path, "SELECT count(*) FROM findings WHERE connection_id IS NOT NULL AND "
-                        "run_id = " + run2));
-  CHECK(scalar(db.path, "SELECT count(*) FROM findings WHERE run_id = " + run2 +
-                            " AND connection_id IS NULL AND kind <> 'time_wait_pressure'") ==
+  CHECK(sql_scalar(db.path,
+                   "SELECT count(*) FROM findings fd JOIN connections c ON c.id = "
+                   "fd.connection_id WHERE fd.run_id = " +
+                       run2) ==
+        sql_scalar(db.path,
+                   "SELECT count(*) FROM findings WHERE connection_id IS NOT NULL AND "
+                   "run_id = " +
+                       run2));
+  CHECK(sql_scalar(db.path, "SELECT count(*) FROM findings WHERE run_id = " + run2 +
+                                " AND connection_id IS NULL AND kind <> 'time_wait_pressure'") ==
         "0");
 }

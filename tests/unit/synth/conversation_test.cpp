@@ -140,6 +140,31 @@ TEST_CASE("conversation: handshake, data, orderly close", "[synth]") {
   CHECK_FALSE(packet(c, 3).tcp.options.has_mss);
 }
 
+TEST_CASE("conversation: handshake(), exchange() and close() are the packets spelt out above",
+          "[synth]") {
+  Conversation c(client_spec(), server_spec());
+  CHECK(c.handshake() == 3);
+  CHECK(c.exchange(100, 30) == 6);
+  CHECK(c.close(Side::server) == 10);
+  Conversation spelt(client_spec(), server_spec());
+  spelt.syn(Side::client);
+  spelt.syn_ack();
+  spelt.ack(Side::client);
+  spelt.data(Side::client, 100);
+  spelt.data(Side::server, 30);
+  spelt.ack(Side::client);
+  spelt.fin(Side::server);
+  spelt.ack(Side::client);
+  spelt.fin(Side::client);
+  spelt.ack(Side::server);
+  REQUIRE(c.packets().size() == spelt.packets().size());
+  for (std::size_t i = 0; i < c.packets().size(); ++i) {
+    INFO("frame " << i + 1);
+    CHECK(c.packets()[i].bytes == spelt.packets()[i].bytes);
+    CHECK(c.packets()[i].ts == spelt.packets()[i].ts);
+  }
+}
+
 TEST_CASE("conversation: time steps, at() and after()", "[synth]") {
   const Timestamp start{1'000'000'000};
   Conversation c(client_spec(), server_spec(), start);
@@ -162,9 +187,7 @@ TEST_CASE("conversation: time steps, at() and after()", "[synth]") {
 
 TEST_CASE("conversation: a lost segment is absent and not acknowledged", "[synth]") {
   Conversation c(client_spec(), server_spec());
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   CHECK(c.data(Side::client, 100, lost()) == 0);
   CHECK(c.data(Side::client, 50) == 4);  // beyond the hole
   CHECK(c.ack(Side::server) == 5);
@@ -194,9 +217,7 @@ TEST_CASE("conversation: lost handshake packets", "[synth]") {
 TEST_CASE("conversation: retransmit_fin repeats the FIN's sequence number", "[synth]") {
   Conversation c(client_spec(), server_spec());
   CHECK(c.retransmit_fin(Side::client) == 0);  // no FIN yet: nothing sent
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   const auto f1 = c.fin_data(Side::client, 20);
   c.data(Side::server, 5);
   const auto f2 = c.retransmit_fin(Side::client);
@@ -222,9 +243,7 @@ TEST_CASE("conversation: retransmit_last is a byte-identical copy", "[synth]") {
 
 TEST_CASE("conversation: RST with and without ACK", "[synth]") {
   Conversation c(client_spec(), server_spec());
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   const auto r1 = c.rst(Side::server);
   const auto r2 = c.rst_no_ack(Side::client);
   check(c, r1, {0xFFFFFFF1u, 1001, flag::rst | flag::ack, 0});
@@ -253,9 +272,7 @@ TEST_CASE("conversation: overrides of seq, ack, flags and ip_id", "[synth]") {
 
 TEST_CASE("conversation: IP ids count per host", "[synth]") {
   Conversation c(client_spec(), server_spec());
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
+  c.handshake();
   c.data(Side::client, 1, lost());
   c.data(Side::client, 1);
   CHECK(packet(c, 1).ip_id == 1);
@@ -305,11 +322,11 @@ TEST_CASE("conversation: IPv6 over every link, and merge_by_time", "[synth]") {
   Conversation y(client_spec(), server_spec(), Timestamp{100});
   x.step(Duration{10});
   y.step(Duration{4});
-  x.syn(Side::client);   // 100
-  x.syn_ack();           // 110
-  y.syn(Side::client);   // 100
-  y.syn_ack();           // 104
-  y.ack(Side::client);   // 108
+  x.syn(Side::client);  // 100
+  x.syn_ack();          // 110
+  y.syn(Side::client);  // 100
+  y.syn_ack();          // 104
+  y.ack(Side::client);  // 108
   const auto merged = lastack::synth::merge_by_time({&x, &y});
   REQUIRE(merged.size() == 5);
   std::vector<std::int64_t> times;

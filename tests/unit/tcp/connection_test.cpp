@@ -25,12 +25,6 @@ namespace {
 const HostSpec kClient = test::host("10.0.0.1", 40000, 1000);
 const HostSpec kServer = test::host("10.0.0.2", 80, 5000);
 
-void handshake(Conversation& c) {
-  c.syn(Side::client);
-  c.syn_ack();
-  c.ack(Side::client);
-}
-
 // The single fact recorded for a frame.
 const Fact& fact_of(const ScriptedConnection& m, std::uint64_t frame) {
   const auto facts = m.facts_of_frame(frame);
@@ -87,7 +81,7 @@ TEST_CASE("client active close: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT; CLOSE_WAIT, L
           "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   m.sync();
@@ -129,10 +123,8 @@ TEST_CASE("client active close: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT; CLOSE_WAIT, L
 TEST_CASE("server active close mirrors the client's", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
-  c.data(Side::client, 10);
-  c.data(Side::server, 500);
-  c.ack(Side::client);
+  c.handshake();
+  c.exchange(10, 500);
 
   c.fin(Side::server);
   m.sync();
@@ -156,7 +148,7 @@ TEST_CASE("FIN+ACK piggyback: the passive side goes CLOSE_WAIT then LAST_ACK in 
           "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   const auto fin_ack = c.fin(Side::server);  // FIN|ACK acknowledging the client's FIN
   m.sync();
@@ -183,7 +175,7 @@ TEST_CASE("FIN+ACK piggyback: the passive side goes CLOSE_WAIT then LAST_ACK in 
 TEST_CASE("FIN piggybacked on data", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin_data(Side::client, 200);
   m.sync();
   CHECK(m.client().state == TcpState::fin_wait_1);
@@ -196,7 +188,7 @@ TEST_CASE("simultaneous close: FIN_WAIT_1 and CLOSING on the way to TIME_WAIT on
           "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   // The FINs cross: the server's does not acknowledge the client's.
   c.fin(Side::server, test::with_ack(c.rcv_next(Side::server) - 1));
@@ -225,7 +217,7 @@ TEST_CASE("simultaneous close: the side that ACKs the crossing FIN goes through 
   // FIN_WAIT_1 → FIN_WAIT_2.
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.fin(Side::server, test::with_ack(c.rcv_next(Side::server) - 1));
   c.ack(Side::client);
@@ -241,7 +233,7 @@ TEST_CASE("simultaneous close: the side that ACKs the crossing FIN goes through 
 TEST_CASE("half-close: data keeps flowing after the client's FIN", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.ack(Side::server);
   const auto d1 = c.data(Side::server, 300);
@@ -269,7 +261,7 @@ TEST_CASE("half-close: data keeps flowing after the client's FIN", "[tcp]") {
 TEST_CASE("RST with the exact sequence number resets both endpoints", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   const auto rst = c.rst(Side::client);
@@ -296,7 +288,7 @@ TEST_CASE("RST inside the receiver's window is accepted (older stacks); outside 
   SECTION("in window") {
     Conversation c(kClient, kServer);
     ScriptedConnection m(c, kClient);
-    handshake(c);
+    c.handshake();
     const auto rst = c.rst(Side::client, test::with_seq(c.next_seq(Side::client) + 1000));
     m.sync();
     CHECK(fact_of(m, rst).has(tag::rst_in_window));
@@ -307,7 +299,7 @@ TEST_CASE("RST inside the receiver's window is accepted (older stacks); outside 
   SECTION("out of window") {
     Conversation c(kClient, kServer);
     ScriptedConnection m(c, kClient);
-    handshake(c);
+    c.handshake();
     const auto rst = c.rst(Side::client, test::with_seq(c.next_seq(Side::client) + 0x40000000));
     c.data(Side::server, 10);  // the server goes on
     m.sync();
@@ -351,7 +343,7 @@ TEST_CASE("a FIN re-sent after the model saw the final ACK puts the sender back 
           "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.ack(Side::server);
   const auto fin = c.fin(Side::server);
@@ -388,7 +380,7 @@ TEST_CASE("a FIN re-sent after the model saw the final ACK puts the sender back 
 TEST_CASE("a FIN_WAIT_2 endpoint re-sending its FIN goes back to FIN_WAIT_1", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.fin(Side::client);
   c.ack(Side::server);
   m.sync();
@@ -404,7 +396,7 @@ TEST_CASE("a FIN_WAIT_2 endpoint re-sending its FIN goes back to FIN_WAIT_1", "[
 TEST_CASE("duplicate captures are counted as duplicates, not retransmissions", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.after(Duration::from_ms(0)).retransmit_last(Side::client);  // same frame, same instant
   const auto fin = c.fin(Side::client);
@@ -424,7 +416,7 @@ TEST_CASE("duplicate captures are counted as duplicates, not retransmissions", "
 TEST_CASE("the same segment 300 ms later is a retransmission, not a duplicate", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   const auto rtx = c.after(Duration::from_ms(300)).retransmit_last(Side::client);
   m.sync();
@@ -438,7 +430,7 @@ TEST_CASE("the same segment 300 ms later is a retransmission, not a duplicate", 
 TEST_CASE("keep-alive probes (seq = next - 1, 0 or 1 byte) are not retransmissions", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   const std::uint32_t next = c.next_seq(Side::client);
@@ -457,7 +449,7 @@ TEST_CASE("a real retransmission of the last byte is still a retransmission", "[
   // Near-miss of the 1-byte keep-alive: two bytes re-sent at next - 2.
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   const std::uint32_t next = c.next_seq(Side::client);
   c.after(Duration::from_ms(300)).data(Side::client, 2, test::with_seq(next - 2));
@@ -470,7 +462,7 @@ TEST_CASE("sequence numbers wrap around 2^32 through a full close", "[tcp]") {
   const HostSpec server = test::host("10.0.0.2", 80, 0xFFFFFFFFU);  // SYN-ACK occupies 2^32 - 1
   Conversation c(client, server);
   ScriptedConnection m(c, client);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 1000);  // 0xFFFFFF01 … crosses zero
   c.ack(Side::server);
   c.data(Side::server, 1000);
@@ -484,10 +476,7 @@ TEST_CASE("sequence numbers wrap around 2^32 through a full close", "[tcp]") {
   CHECK(m.client().counters.retransmissions == 0);
   CHECK(m.server().counters.retransmissions == 0);
 
-  c.fin(Side::client);
-  c.ack(Side::server);
-  c.fin(Side::server);
-  c.ack(Side::client);
+  c.close(Side::client);
   m.sync();
   CHECK(m.client().fin_seq.raw() == 1000 - 0xFF);
   CHECK(m.server().fin_seq.raw() == 1000);
@@ -501,23 +490,20 @@ TEST_CASE("history uses Zeek letters, once per side, upper case for the client",
   SECTION("clean exchange") {
     Conversation c(kClient, kServer);
     ScriptedConnection m(c, kClient);
-    handshake(c);
+    c.handshake();
     c.data(Side::client, 100);
     c.ack(Side::server);
     c.data(Side::server, 100);
     c.ack(Side::client);
     c.data(Side::client, 100);  // D again: no new letter
-    c.fin(Side::client);
-    c.ack(Side::server);
-    c.fin(Side::server);
-    c.ack(Side::client);
+    c.close(Side::client);
     m.sync();
     CHECK(m.conn().history() == "ShADadFf");
   }
   SECTION("retransmission and reset") {
     Conversation c(kClient, kServer);
     ScriptedConnection m(c, kClient);
-    handshake(c);
+    c.handshake();
     c.data(Side::server, 100);
     c.after(Duration::from_ms(300)).retransmit_last(Side::server);
     c.rst(Side::client);
@@ -534,10 +520,8 @@ TEST_CASE("fits(): segments of this incarnation fit, another incarnation's do no
   server.ts_start = 700'000;
   Conversation c(client, server);
   ScriptedConnection m(c, client);
-  handshake(c);
-  c.data(Side::client, 100);
-  c.data(Side::server, 100);
-  c.ack(Side::client);
+  c.handshake();
+  c.exchange(100, 100);
   m.sync();
   for (const ScriptedSegment& s : m.fed()) CHECK(m.conn().fits(s.seg, m.role_of(s)));
 
@@ -555,7 +539,7 @@ TEST_CASE("fits(): segments of this incarnation fit, another incarnation's do no
     oc.ts_start = 600'000;
     os.ts_start = 800'000;
     Conversation other(oc, os);
-    handshake(other);
+    other.handshake();
     other.data(Side::client, 100);
     other.data(Side::server, 100);
     for (const ScriptedSegment& s : test::to_segments(other)) {
@@ -569,7 +553,7 @@ TEST_CASE("fits(): segments of this incarnation fit, another incarnation's do no
     HostSpec oc = client;
     oc.ts_start = 100;
     Conversation older(oc, server);
-    handshake(older);
+    older.handshake();
     older.data(Side::client, 50);
     const auto segs = test::to_segments(older);
     CHECK_FALSE(m.conn().fits(segs.back().seg, Role::client));
@@ -590,7 +574,7 @@ TEST_CASE("fits(): segments of this incarnation fit, another incarnation's do no
 TEST_CASE("facts: FIN, ACK of FIN and RST carry the right tags and states", "[tcp]") {
   Conversation c(kClient, kServer);
   ScriptedConnection m(c, kClient);
-  handshake(c);
+  c.handshake();
   c.data(Side::server, 100);
   const auto fin = c.fin(Side::client);  // also ACKs the server's data
   const auto ack_of_fin = c.ack(Side::server);
@@ -663,7 +647,7 @@ TEST_CASE("snaplen: options the capture cut are recorded, not guessed", "[tcp][s
   HostSpec server = kServer;
   client.timestamps = server.timestamps = true;
   Conversation c(client, server);
-  handshake(c);
+  c.handshake();
   c.data(Side::client, 100);
   c.ack(Side::server);
   const std::uint64_t fin = c.fin(Side::client);
@@ -722,7 +706,7 @@ TEST_CASE("snaplen: payload cut but options whole is no cut that matters", "[tcp
   HostSpec client = kClient;
   client.timestamps = true;
   Conversation c(client, kServer);
-  handshake(c);
+  c.handshake();
   const std::uint64_t data = c.data(Side::client, 500);
   std::vector<lastack::synth::SynthPacket> packets = c.packets();
   auto& p = packets.at(data - 1);
