@@ -141,6 +141,7 @@ void FlowTable::remove_flow(std::uint32_t at) {
   Flow& f = flows_[at];
   if (f.half_open_id != 0) unlink(half_open_, &Flow::half_open, at);
   unlink(recent_, &Flow::recent, at);
+  unschedule(f);
   index_.erase(f.key);
   f = Flow{};
   free_flows_.push_back(at);
@@ -358,12 +359,20 @@ Timestamp FlowTable::deadline(const Flow& f) const {
 void FlowTable::schedule(Flow& f, std::int64_t not_before_s) {
   const std::int64_t at = std::max(second_of(deadline(f)) + 1, not_before_s);
   if (f.scheduled_s >= 0 && f.scheduled_s <= at) return;  // an earlier check is pending
+  unschedule(f);
   f.scheduled_s = at;
-  auto [bucket, fresh] = buckets_.try_emplace(at);
-  if (fresh) bucket->second = std::move(spare_bucket_);
-  bucket->second.push_back(TimerEntry{f.key, position(f)});
-  ++timer_entries_;
+  link_back(buckets_[at], &Flow::timer, position(f));
   next_due_s_ = std::min(next_due_s_, at);
+}
+
+// Takes a flow out of its bucket (a bucket left empty goes with it).
+void FlowTable::unschedule(Flow& f) {
+  if (f.scheduled_s < 0) return;
+  const auto bucket = buckets_.find(f.scheduled_s);
+  unlink(bucket->second, &Flow::timer, position(f));
+  if (bucket->second.head == kNil) buckets_.erase(bucket);
+  f.scheduled_s = -1;
+  next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }
 
 // A closed incarnation is kept 2MSL after its last packet (RFC 9293 §3.4.1: late duplicates and
@@ -391,18 +400,16 @@ void FlowTable::expire_flow(Flow& f, Timestamp now) {
 }
 
 // Buckets are taken in ascending order and each in the order flows were put in it, so the
-// order of finalisation (and of connection-id reuse in the pool) is deterministic.
+// order of finalisation (and of connection-id reuse in the pool) is deterministic. A flow put
+// back goes to a later bucket (now_s + 1 at the earliest), never the one being taken.
 void FlowTable::expire_due(Timestamp now) {
   const std::int64_t now_s = second_of(now);
   while (!buckets_.empty() && buckets_.begin()->first <= now_s) {
-    const std::int64_t bucket = buckets_.begin()->first;
-    std::vector<TimerEntry> entries = std::move(buckets_.begin()->second);
-    buckets_.erase(buckets_.begin());
-    for (const TimerEntry& e : entries) {
-      const std::uint32_t at = locate(e);
-      if (at == kNil) continue;
+    List& due = buckets_.begin()->second;
+    while (due.head != kNil) {
+      const std::uint32_t at = due.head;
       Flow& f = flows_[at];
-      if (f.scheduled_s != bucket) continue;  // stale entry
+      unlink(due, &Flow::timer, at);
       f.scheduled_s = -1;
       expire_flow(f, now);
       if (!f.current && !f.previous && !f.tomb) {
@@ -412,20 +419,9 @@ void FlowTable::expire_due(Timestamp now) {
         schedule(f, now_s + 1);
       }
     }
-    timer_entries_ -= entries.size();
-    entries.clear();
-    spare_bucket_ = std::move(entries);
+    buckets_.erase(buckets_.begin());
   }
   next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
-}
-
-// The position of the flow a timer entry is for now, kNil when it is gone. A slab position
-// holds at most one four-tuple and a freed one none (a default key, never a decoded one), so the
-// hint is right whenever the key matches; otherwise the index decides.
-std::uint32_t FlowTable::locate(const TimerEntry& e) const {
-  if (flows_[e.at].key == e.key) return e.at;
-  const std::uint32_t* found = index_.find(e.key);
-  return found != nullptr ? *found : kNil;
 }
 
 // Nothing is recycled from here on: each connection is freed once handed over, so that the
@@ -444,7 +440,6 @@ void FlowTable::finish() {
   recent_ = List{};
   half_open_ = List{};
   buckets_.clear();
-  timer_entries_ = 0;
   next_due_s_ = INT64_MAX;
   std::sort(rest.begin(), rest.end(),
             [](const auto& a, const auto& b) { return a->id() < b->id(); });
@@ -465,9 +460,9 @@ std::uint64_t FlowTable::connection_bytes() const {
 }
 
 // Of one four-tuple: its slab entry (the slab grows by doubling: up to two), its index slots
-// (load between 35 % and 70 %: up to three) and two timer entries (sweep_timers keeps them so).
+// (load between 35 % and 70 %: up to three); its timer is a link in the slab entry.
 std::uint64_t FlowTable::flow_bytes() {
-  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes() + 2 * sizeof(TimerEntry);
+  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes();
 }
 
 // What is allocated, not what is in use: connection objects are recycled and slab positions
@@ -487,15 +482,12 @@ EvictionStats FlowTable::evictions() const {
 // a slab position when none is free) fits the budget. Never touches the flow at `keep`.
 void FlowTable::make_room(std::uint32_t keep, bool connection, bool flow) {
   if (settings_.memory_budget == 0) return;
-  bool evicted = false;
   for (;;) {
     const std::uint64_t extra = (connection && spare_.empty() ? connection_bytes() : 0) +
                                 (flow && free_flows_.empty() ? flow_bytes() : 0);
     if (extra == 0 || bytes_in_use() + extra <= settings_.memory_budget) break;
     if (!evict_half_open(keep) && !evict_least_recent(keep)) break;
-    evicted = true;
   }
-  if (evicted && timer_entries_ > 2 * index_.size() + kTimerSlack) sweep_timers();
 }
 
 // Drops the oldest half-open attempt unanalysed (the degradation a SYN flood forces; RFC 4987
@@ -538,25 +530,6 @@ bool FlowTable::evict_least_recent(std::uint32_t keep) {
   }
   remove_flow(at);
   return true;
-}
-
-// Evicted flows leave their timer entries behind (skipped when due). Under a flood those would
-// pile up for a whole idle timeout, so once they outnumber the live ones they are dropped,
-// keeping every bucket's order.
-void FlowTable::sweep_timers() {
-  timer_entries_ = 0;
-  for (auto it = buckets_.begin(); it != buckets_.end();) {
-    std::vector<TimerEntry>& entries = it->second;
-    const std::int64_t bucket = it->first;
-    std::erase_if(entries, [&](const TimerEntry& e) {
-      const std::uint32_t at = locate(e);
-      return at == kNil || flows_[at].scheduled_s != bucket;
-    });
-    if (entries.capacity() > 2 * entries.size() + 16) entries.shrink_to_fit();
-    timer_entries_ += entries.size();
-    it = entries.empty() ? buckets_.erase(it) : std::next(it);
-  }
-  next_due_s_ = buckets_.empty() ? INT64_MAX : buckets_.begin()->first;
 }
 
 }  // namespace lastack::flow

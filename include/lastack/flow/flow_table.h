@@ -81,7 +81,6 @@ class FlowTable {
 
  private:
   static constexpr std::uint32_t kNil = UINT32_MAX;
-  static constexpr std::size_t kTimerSlack = 4096;  // stale timer entries tolerated
   // Links of an intrusive doubly linked list threaded through flows_ by position.
   struct Links {
     std::uint32_t prev = kNil;
@@ -99,23 +98,17 @@ class FlowTable {
     Timestamp tomb_until;
     std::uint32_t incarnations = 0;
     std::int64_t scheduled_s = -1;  // the timer bucket this flow waits in (-1: none)
+    Links timer;                    // in that bucket's list
     // Capture interfaces (bit n = pcapng interface n; ids from 63 on share bit 63) whose
     // segments on this key are this flow's traffic (joined), or other traffic with a flow of
     // its own (split). See flow_of().
     std::uint64_t joined_ifaces = 0;
     std::uint64_t split_ifaces = 0;
     tcp::FourTuple key;
-    Links recent;                    // in recent_: least recently active first
-    Links half_open;                 // in half_open_ while half_open_id != 0
-    std::uint64_t half_open_id = 0;  // the id of `current` when listed as half-open
+    Links recent;                     // in recent_: least recently active first
+    Links half_open;                  // in half_open_ while half_open_id != 0
+    std::uint64_t half_open_id = 0;   // the id of `current` when listed as half-open
     std::uint64_t unanswered_id = 0;  // `current` began half-open and is not answered yet
-  };
-
-  // A timer bucket's entry: the four-tuple, and the slab position its flow had when pushed (a
-  // hint that spares the index lookup while the position still holds that four-tuple).
-  struct TimerEntry {
-    tcp::FourTuple key;
-    std::uint32_t at = kNil;
   };
 
   static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
@@ -137,7 +130,7 @@ class FlowTable {
   void retire(Flow& flow, std::unique_ptr<tcp::Connection>& c);
   [[nodiscard]] Timestamp deadline(const Flow& f) const;
   void schedule(Flow& f, std::int64_t not_before_s);
-  [[nodiscard]] std::uint32_t locate(const TimerEntry& e) const;
+  void unschedule(Flow& f);
   void expire_due(Timestamp now);
   void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
@@ -153,7 +146,6 @@ class FlowTable {
   void make_room(std::uint32_t keep, bool connection, bool flow);
   bool evict_half_open(std::uint32_t keep);
   bool evict_least_recent(std::uint32_t keep);
-  void sweep_timers();
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
@@ -164,16 +156,16 @@ class FlowTable {
   std::vector<std::unique_ptr<tcp::Connection>> spare_;
   std::size_t connection_objects_ = 0;
   // Timer buckets by second of capture time: each flow sits in the bucket of its earliest
-  // deadline, so expiry costs only what is due (not a scan of the table). A map node per second
-  // of capture is cheap; what matters is that expire() does not touch the map until the
-  // earliest bucket (next_due_s_) is due, and that bucket vectors are reused.
-  std::map<std::int64_t, std::vector<TimerEntry>> buckets_;
+  // deadline, so expiry costs only what is due (not a scan of the table). A bucket is a list
+  // threaded through the flows (Flow::timer): a flow is in one bucket at most, moving it costs
+  // no allocation, and a flow that goes leaves nothing behind. A map node per second of capture
+  // is cheap; what matters is that expire() does not touch the map until the earliest bucket
+  // (next_due_s_) is due.
+  std::map<std::int64_t, List> buckets_;
   std::int64_t next_due_s_ = INT64_MAX;
-  std::vector<TimerEntry> spare_bucket_;
-  std::size_t timer_entries_ = 0;  // in buckets_, stale ones included
-  List recent_;                    // every flow, least recently active first
-  List half_open_;                 // flows whose current connection is half-open, oldest first
-  EvictionStats evicted_;          // by_target and other_targets are filled by evictions()
+  List recent_;            // every flow, least recently active first
+  List half_open_;         // flows whose current connection is half-open, oldest first
+  EvictionStats evicted_;  // by_target and other_targets are filled by evictions()
   TargetCounts evicted_targets_;
   std::uint64_t next_id_ = 0;
   const tcp::Connection* started_ = nullptr;
@@ -181,7 +173,6 @@ class FlowTable {
   std::size_t live_ = 0;
   std::uint64_t late_segments_ = 0;
   bool any_split_ = false;  // some interface's traffic was split off (flow_of)
-
 };
 
 }  // namespace lastack::flow
