@@ -583,13 +583,14 @@ struct TimeWaitAccumulator::Impl {
     release(e.rec);
   }
 
-  void advance(Timestamp t) {
+  void advance(Timestamp t, Timestamp hold) {
     note_time(t);
     if (!now || t > *now) now = t;
     if (!max_last) return;  // nothing ended: every event could still have one before it
-    // No event can come before now - lateness any more; nor beyond the last packet of an ended
-    // connection, which the capture end is at least (the series must not pass the capture end).
-    const Timestamp w = std::min(*now + Duration{-lateness.ns}, *max_last + Duration{1});
+    // No event can come before now - lateness or the caller's hold any more; nor beyond the last
+    // packet of an ended connection, which the capture end is at least (the series must not
+    // pass the capture end).
+    const Timestamp w = std::min({*now + Duration{-lateness.ns}, hold, *max_last + Duration{1}});
     while (!heap.empty() && heap.top().t < w) sweep_one();
   }
 
@@ -710,8 +711,8 @@ void TimeWaitAccumulator::on_start(const ConnectionStart& s) {
 void TimeWaitAccumulator::on_end(const f::ConnectionSummary& c) {
   impl_->on_end(c);
 }
-void TimeWaitAccumulator::advance(Timestamp now) {
-  impl_->advance(now);
+void TimeWaitAccumulator::advance(Timestamp now, Timestamp hold) {
+  impl_->advance(now, hold);
 }
 f::TimeWaitPressure TimeWaitAccumulator::finish(const std::vector<f::InputReport>& inputs,
                                                 std::vector<f::Finding>& out) {

@@ -68,8 +68,7 @@ class Run {
   Run(const Options& options, findings::Report& report)
       : options_(options),
         report_(report),
-        table_(flow_settings(options),
-               [this](const tcp::Connection& c) { finalize(c); }) {
+        table_(flow_settings(options), [this](const tcp::Connection& c) { finalize(c); }) {
     ctx_.msl = options.settings.msl;
     ctx_.time_wait = options.settings.time_wait;
   }
@@ -178,14 +177,15 @@ class Run {
     if (!count_outcome(pkt_)) return;
     ++n.tcp_packets;
     tcp::Dir dir;
-    const tcp::FourTuple key = tcp::FourTuple::from_packet(
-        pkt_.src, pkt_.tcp.src_port, pkt_.dst, pkt_.tcp.dst_port, dir, pkt_.vlan_id);
+    const tcp::FourTuple key = tcp::FourTuple::from_packet(pkt_.src, pkt_.tcp.src_port, pkt_.dst,
+                                                           pkt_.tcp.dst_port, dir, pkt_.vlan_id);
     if (clock_.ns == INT64_MIN) stage_->began(frame.ts);
     clock_ = std::max(clock_, frame.ts);
     table_.on_segment(key, dir, tcp::make_segment(frame, pkt_), frame.interface_id);
     note_start(table_.started());
     note_start(table_.answered());
     table_.expire(frame.ts);
+    stage_->hold(table_.oldest_half_open());
   }
 
   // Counts non-TCP and malformed outcomes; true for a decoded TCP segment.
@@ -231,8 +231,7 @@ class Run {
       ir.status = capture::to_string(in.source->status());
       if (in.has_frame) {  // reading stopped by cancellation before this input's end
         ir.status = capture::to_string(capture::InputStatus::error);
-        ir.error = "interrupted: not read from record " + std::to_string(in.frame.frame_no) +
-                   " on";
+        ir.error = "interrupted: not read from record " + std::to_string(in.frame.frame_no) + " on";
         ir.error_offset = in.frame.offset;
         if (options_.on_input_problem) options_.on_input_problem(ir);
         continue;
@@ -250,7 +249,8 @@ class Run {
 
   // TIME_WAIT pressure hears of a connection when it starts, except a half-open one (SYNs, and
   // RSTs, only): that one is told when it is answered, or else at its end. So the attempts of a
-  // SYN flood that --memcap evicts cost it nothing (README "Memory cap").
+  // SYN flood that --memcap evicts cost it nothing (README "Memory cap"). Meanwhile the stage
+  // holds the TIME_WAIT sweep at the oldest one's first packet (process()).
   void note_start(const tcp::Connection* c) {
     if (c != nullptr && !c->half_open()) stage_->started(*c, clock_);
   }
@@ -267,17 +267,20 @@ class Run {
     report_.time_wait = stage_->time_wait().finish(report_.inputs, report_.findings);
   }
 
-  // How late (capture time) a connection can be finalised after its TIME_WAIT began (or its
-  // last packet): the flow table's longest wait after a last packet (idle timeout, settle, 2MSL),
-  // its one-second timer granularity, and 129 s for what comes before that last packet: re-sent
-  // FINs after TIME_WAIT began, or the SYN retries of a half-open connection first heard of at
-  // its end (Linux's default tcp_syn_retries=6 span 127 s). A later one is applied late and
-  // counted (TimeWaitAccumulator). This window is what the TIME_WAIT analysis holds in memory,
-  // so it is not padded further.
+  // How late (capture time) a connection with something to add to TIME_WAIT pressure after its
+  // start can be finalised after its TIME_WAIT began (or its last packet): the flow table's
+  // longest wait after the last packet of a closed connection (settle, 2MSL), its one-second
+  // timer granularity, and 129 s for what comes before that last packet: re-sent FINs after
+  // TIME_WAIT began, or the SYN retries of an attempt whose next incarnation took its place
+  // before it was answered (Linux's default tcp_syn_retries=6 span 127 s). A connection left
+  // open is finalised only after the idle timeout, but adds no event then (its port counts as
+  // taken to the capture end), and a half-open one the stage holds the sweep for. A later one is
+  // applied late and counted (TimeWaitAccumulator). This window is what the TIME_WAIT analysis
+  // holds in memory, so it is not padded further.
   [[nodiscard]] Duration lateness() const {
     const flow::FlowSettings defaults;
-    const Duration longest = std::max({options_.idle_timeout, defaults.settle,
-                                       options_.settings.msl * 2, options_.settings.time_wait});
+    const Duration longest =
+        std::max({defaults.settle, options_.settings.msl * 2, options_.settings.time_wait});
     return longest + Duration::from_s(130);
   }
 

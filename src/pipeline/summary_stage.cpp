@@ -68,14 +68,15 @@ void SummaryStage::began(Timestamp first) {
 void SummaryStage::started(const tcp::Connection& c, Timestamp now) {
   make_room();
   current_->steps.push_back(
-      {Step::Kind::start, static_cast<std::uint32_t>(current_->starts.size()), now});
+      {Step::Kind::start, static_cast<std::uint32_t>(current_->starts.size()), now, hold_});
   current_->starts.push_back(detect::start_of(c));
 }
 
 void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
   make_room();
   if (current_->used == current_->items.size()) current_->items.emplace_back();
-  current_->steps.push_back({Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now});
+  current_->steps.push_back(
+      {Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now, hold_});
   current_->items[current_->used++].conn = c;
 }
 
@@ -156,20 +157,20 @@ void SummaryStage::consume(Batch& b) {
     switch (step.kind) {
       case Step::Kind::begin: time_wait_.advance(step.now); break;
       case Step::Kind::start:
-        time_wait_.advance(step.now);
+        time_wait_.advance(step.now, step.hold);
         time_wait_.on_start(b.starts[step.index]);
         break;
-      case Step::Kind::finish: judge(b.items[step.index], b, step.now); break;
+      case Step::Kind::finish: judge(b.items[step.index], b, step); break;
     }
   }
 }
 
-void SummaryStage::judge(Finished& f, Batch& b, Timestamp now) {
+void SummaryStage::judge(Finished& f, Batch& b, const Step& step) {
   b.findings.clear();
   detect::analyze_connection(*f.conn, ctx_, f.summary, b.findings);
   f.has_findings = !b.findings.empty();
   time_wait_.on_end(f.summary);
-  time_wait_.advance(now);
+  time_wait_.advance(step.now, step.hold);
   if (f.has_findings || report_.settings.all_connections) {
     // The observer still needs the batch's copy.
     if (observer_ != nullptr) {

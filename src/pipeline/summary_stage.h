@@ -37,12 +37,14 @@ struct Finished {
 };
 
 // One thing that happened, in order: capture time began, a connection started
-// (starts[index]) or was finalised (items[index]); `now` is the capture time then.
+// (starts[index]) or was finalised (items[index]); `now` is the capture time then, `hold` the
+// first packet of the oldest connection TIME_WAIT pressure has not been told of yet.
 struct Step {
   enum class Kind : std::uint8_t { begin, start, finish };
   Kind kind = Kind::begin;
   std::uint32_t index = 0;
   Timestamp now;
+  Timestamp hold{INT64_MAX};
 };
 
 struct Batch {
@@ -71,6 +73,9 @@ class SummaryStage {
   void began(Timestamp first);  // the first TCP packet: the time grid starts here
   void started(const tcp::Connection& c, Timestamp now);
   void finished(const tcp::Connection& c, Timestamp now);
+  // From now on (tracking thread): connections first seen at `t` or later may still be told of
+  // late (detect::TimeWaitAccumulator::advance).
+  void hold(Timestamp t) { hold_ = t; }
   // Hands over what is left and waits for the worker; rethrows what the worker threw.
   void finish();
 
@@ -87,7 +92,7 @@ class SummaryStage {
   void observe();
   void stop_threads();
   void consume(Batch& b);
-  void judge(Finished& f, Batch& b, Timestamp now);
+  void judge(Finished& f, Batch& b, const Step& step);
   void show(const Batch& b);
 
   findings::Report& report_;
@@ -95,6 +100,7 @@ class SummaryStage {
   RunObserver* observer_;
   detect::TimeWaitAccumulator time_wait_;
   std::unique_ptr<Batch> current_;
+  Timestamp hold_{INT64_MAX};
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -50,17 +50,21 @@ ConnectionStart start_of(const findings::ConnectionSummary& c);
 // Calls, in capture-time order:
 //   on_start  for every connection at its first packet, in id order;
 //   on_end    for every connection once it is finalised (any order), at the latest when capture
-//             time reaches (its TIME_WAIT start, else its last packet) + max_lateness;
+//             time reaches (its TIME_WAIT start, else its last packet) + max_lateness — or, for
+//             one that on_start was not given yet, while advance's `hold` is at most its first
+//             packet;
 //   advance   whenever capture time moves (per packet is fine: O(1) when nothing is due); call it
 //             with the capture's first timestamp before anything else — the series grid is
-//             anchored at the first time the accumulator is given;
+//             anchored at the first time the accumulator is given. `hold`: nothing from then on
+//             is swept yet (the caller still has connections of that age to tell of: a half-open
+//             attempt is told of when answered or at its end, maybe long after its first SYN);
 //   finish    once, after every connection had its on_end.
-// Events before `now - max_lateness` (and not after the last packet of an ended connection) are
-// final: advance() sweeps them in the batch order and frees what they held. An event arriving
-// older than what was already swept (a caller breaking the lateness bound) cannot be put back in
-// order: it is applied just after the last swept event instead, an entry wholly in the swept past
-// is left out of the counts, and late_events() counts them. With the bound kept, results are
-// exactly those of the batch sweep; series of captures over ~1200 s may get a step up to twice
+// Events before `now - max_lateness` and `hold` (and not after the last packet of an ended
+// connection) are final: advance() sweeps them in the batch order and frees what they held. An
+// event arriving older than what was already swept (a caller breaking the lateness bound) cannot be
+// put back in order: it is applied just after the last swept event instead, an entry wholly in the
+// swept past is left out of the counts, and late_events() counts them. With the bound kept, results
+// are exactly those of the batch sweep; series of captures over ~1200 s may get a step up to twice
 // the batch one (the smallest multiple of the step they were coarsened to).
 class TimeWaitAccumulator {
  public:
@@ -73,7 +77,7 @@ class TimeWaitAccumulator {
 
   void on_start(const ConnectionStart& s);
   void on_end(const findings::ConnectionSummary& c);
-  void advance(Timestamp now);
+  void advance(Timestamp now, Timestamp hold = Timestamp{INT64_MAX});
   // The pressure section over the whole capture (its start and end also from `inputs`);
   // appends the findings to `out`. Call once.
   findings::TimeWaitPressure finish(const std::vector<findings::InputReport>& inputs,
@@ -93,8 +97,7 @@ class TimeWaitAccumulator {
 };
 
 // Raises the findings of a computed pressure section (sets under_pressure on what they name).
-void append_time_wait_findings(findings::TimeWaitPressure& tw,
-                               std::vector<findings::Finding>& out);
+void append_time_wait_findings(findings::TimeWaitPressure& tw, std::vector<findings::Finding>& out);
 
 // Batch: reads report.connections, report.inputs (capture start/end) and report.settings; fills
 // report.time_wait and appends findings. Call after every connection is finalised and before

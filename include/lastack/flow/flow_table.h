@@ -71,6 +71,12 @@ class FlowTable {
   // The connection the last on_segment() took out of the half-open state (its first packet
   // beyond SYNs and RSTs), nullptr when none; valid until the next call.
   [[nodiscard]] const tcp::Connection* answered() const { return answered_; }
+  // The first packet of the oldest connection still half-open (SYNs and RSTs only; INT64_MAX
+  // when there is none). Timestamps that go backwards can make an older one wait behind it.
+  [[nodiscard]] Timestamp oldest_half_open() const {
+    return half_open_.head == kNil ? Timestamp{INT64_MAX}
+                                   : flows_[half_open_.head].current->first_ts();
+  }
   // What was evicted to stay within the memory budget.
   [[nodiscard]] EvictionStats evictions() const;
   // The accounted footprint of what the table holds now (compared with the budget).
