@@ -18,6 +18,7 @@
 #include "support/golden.h"
 #include "support/hostile.h"
 #include "support/scripted.h"
+#include "support/tw_reference.h"
 
 namespace f = lastack::findings;
 
@@ -141,4 +142,43 @@ TEST_CASE("streaming: segments of a finalised connection are counted in the repo
   REQUIRE(q.ok());
   CHECK(q.value().counters.late_segments == 0);
   CHECK(q.value().findings_by_kind().count("fin_retransmit") == 1);
+}
+
+TEST_CASE("streaming: a half-open attempt told of at its idle end counts from its first SYN",
+          "[pipeline][streaming][tw]") {
+  // TIME_WAIT pressure hears of a half-open attempt only when it is answered or ends; this one
+  // never is and ends at the idle timeout (300 s after its SYN), longer after its SYN than the
+  // window the sweep otherwise keeps (190 s). The pipeline holds the sweep at that SYN, so the
+  // streamed section is the batch sweep's over the same connections.
+  namespace synth = lastack::synth;
+  using lastack::Duration;
+  synth::Conversation attempt(lastack::test::host("10.0.0.1", 40000, 1000),
+                              lastack::test::host("10.0.0.2", 80, 5000));
+  attempt.syn(synth::Side::client);
+  std::vector<synth::SynthPacket> packets = attempt.packets();
+  for (std::uint16_t k = 1; k <= 60; ++k) {
+    synth::Conversation c(lastack::test::host("10.0.0.1", static_cast<std::uint16_t>(40000 + k), k),
+                          lastack::test::host("10.0.0.2", 80, 5000),
+                          packets.front().ts + Duration::from_s(10 * k));
+    c.handshake();
+    c.close(synth::Side::client);
+    packets.insert(packets.end(), c.packets().begin(), c.packets().end());
+  }
+  const lastack::hostile::Scratch dir("held");
+  const std::string path = (dir / "held.pcap").string();
+  REQUIRE(synth::write_file(path, synth::write_pcap(packets)));
+
+  lastack::pipeline::Options o;
+  o.inputs = {path};
+  o.settings.all_connections = true;
+  auto r = lastack::pipeline::analyze(o);
+  REQUIRE(r.ok());
+  const f::Report& report = r.value();
+  REQUIRE(report.connections.size() == 61);
+  CHECK(report.connections.front().client_final_state == "SYN_SENT");
+  std::vector<f::Finding> want_findings;
+  const f::TimeWaitPressure want = lastack::test::reference_time_wait(
+      report.connections, report.inputs, report.settings, want_findings);
+  REQUIRE(report.time_wait.has_value());
+  CHECK(lastack::test::describe_tw(*report.time_wait) == lastack::test::describe_tw(want));
 }

@@ -41,16 +41,20 @@ IpAddress ip6(std::uint8_t last) {
 struct Rng {
   std::mt19937_64 g;
   explicit Rng(std::uint64_t seed) : g(seed) {}
-  std::int64_t below(std::int64_t n) { return n <= 0 ? 0 : static_cast<std::int64_t>(g() % static_cast<std::uint64_t>(n)); }
+  std::int64_t below(std::int64_t n) {
+    return n <= 0 ? 0 : static_cast<std::int64_t>(g() % static_cast<std::uint64_t>(n));
+  }
   bool chance(int percent) { return below(100) < percent; }
   template <class T>
-  const T& pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(below(static_cast<std::int64_t>(v.size())))]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[static_cast<std::size_t>(below(static_cast<std::int64_t>(v.size())))];
+  }
 };
 
 struct Shape {
-  std::int64_t span_ms = 120'000;    // first packets spread over this
-  std::int64_t tick_ms = 100;        // first packets on this grid: simultaneous timestamps
-  std::int64_t max_len_ms = 3'000;   // connection length
+  std::int64_t span_ms = 120'000;   // first packets spread over this
+  std::int64_t tick_ms = 100;       // first packets on this grid: simultaneous timestamps
+  std::int64_t max_len_ms = 3'000;  // connection length
   std::int64_t time_wait_s = 5;
   std::int64_t lateness_s = 30;
   int count = 300;
@@ -67,16 +71,16 @@ struct Scenario {
   Duration lateness;
   std::vector<f::ConnectionSummary> conns;  // in id order
   std::vector<f::InputReport> inputs;
-  std::vector<Delivery> deliveries;          // the streaming order
-  Timestamp end;                             // the last packet of the capture
+  std::vector<Delivery> deliveries;  // the streaming order
+  Timestamp end;                     // the last packet of the capture
 };
 
 // The summary fields a TIME_WAIT pressure sweep reads, drawn so that every rule matters: reused
 // four-tuples, TIME_WAIT held by the client, the server or both, RSTs, connections open at the
 // end, mid-stream pickups, ports outside the range, equal timestamps.
 f::ConnectionSummary random_conn(Rng& rng, std::uint64_t id, Timestamp first, const Shape& sh) {
-  static const std::vector<IpAddress> clients = {ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), ip4(10, 0, 0, 3),
-                                                 ip6(1)};
+  static const std::vector<IpAddress> clients = {ip4(10, 0, 0, 1), ip4(10, 0, 0, 2),
+                                                 ip4(10, 0, 0, 3), ip6(1)};
   static const std::vector<IpAddress> servers = {ip4(10, 0, 1, 1), ip4(10, 0, 1, 2), ip6(2)};
   static const std::vector<std::uint16_t> server_ports = {80, 443};
   f::ConnectionSummary c;
@@ -144,7 +148,8 @@ Scenario make_scenario(std::uint64_t seed, const Shape& sh) {
   s.settings.server_tw_peak = 6;
   s.lateness = Duration::from_s(sh.lateness_s);
   std::vector<std::int64_t> firsts;
-  for (int k = 0; k < sh.count; ++k) firsts.push_back(rng.below(sh.span_ms / sh.tick_ms) * sh.tick_ms);
+  for (int k = 0; k < sh.count; ++k)
+    firsts.push_back(rng.below(sh.span_ms / sh.tick_ms) * sh.tick_ms);
   std::sort(firsts.begin(), firsts.end());
   const Timestamp t0{kBase};
   for (int k = 0; k < sh.count; ++k) {
@@ -251,8 +256,10 @@ TEST_CASE("tw stream: random connections streamed give the batch sweep's section
   }
 }
 
-TEST_CASE("tw stream: a reuse after the previous incarnation was finalised still cuts its "
-          "TIME_WAIT", "[tw][time_wait_pressure]") {
+TEST_CASE(
+    "tw stream: a reuse after the previous incarnation was finalised still cuts its "
+    "TIME_WAIT",
+    "[tw][time_wait_pressure]") {
   f::Settings settings;
   settings.port_range_lo = 40000;
   settings.port_range_hi = 40000;
@@ -333,11 +340,83 @@ TEST_CASE("tw stream: a 20,000 s capture keeps at most ~600 points, with exact p
     CHECK(got.tw.series_step_s >= batch_step);
     CHECK(got.tw.series_step_s < 2 * batch_step);  // the smallest multiple of a power of two
     const std::int64_t span_s = (s.end - Timestamp{kBase}).ns / kS + 1;
-    for (const auto& p : got.tw.pairs) CHECK(p.series.size() <= static_cast<std::size_t>(span_s / got.tw.series_step_s + 1));
-    for (const auto& h : got.tw.holders) CHECK(h.series.size() <= static_cast<std::size_t>(span_s / got.tw.series_step_s + 1));
+    for (const auto& p : got.tw.pairs)
+      CHECK(p.series.size() <= static_cast<std::size_t>(span_s / got.tw.series_step_s + 1));
+    for (const auto& h : got.tw.holders)
+      CHECK(h.series.size() <= static_cast<std::size_t>(span_s / got.tw.series_step_s + 1));
     // Everything, series included, is the batch sweep's at that step.
     check_same(got, reference(s, got.tw.series_step_s));
   }
+}
+
+TEST_CASE("tw stream: a start told of late is swept in order while the caller holds the sweep",
+          "[tw][time_wait_pressure]") {
+  // A half-open attempt (#1, a SYN at 0 s) is told of only at its end, 40 s later, far beyond
+  // the 3 s lateness; meanwhile #2..#20 start, close and hold TIME_WAIT on the same pair.
+  f::Settings settings;
+  settings.port_range_lo = 40000;
+  settings.port_range_hi = 40063;
+  settings.time_wait = Duration::from_s(5);
+  auto conn = [](std::uint64_t id, std::int64_t first_ms, std::int64_t last_ms) {
+    f::ConnectionSummary c;
+    c.id = id;
+    c.client_ip = ip4(10, 0, 0, 1);
+    c.server_ip = ip4(10, 0, 0, 2);
+    c.client_port = static_cast<std::uint16_t>(40000 + id);
+    c.server_port = 80;
+    c.first_frame = id * 10;
+    c.first_ts = Timestamp{kBase + first_ms * kMs};
+    c.last_ts = Timestamp{kBase + last_ms * kMs};
+    c.close_kind = f::CloseKind::fin;
+    c.active_closer = f::Side::client;
+    c.time_wait_holder = f::Side::client;
+    c.time_wait_start = c.last_ts;
+    return c;
+  };
+  std::vector<f::ConnectionSummary> conns = {conn(1, 0, 0)};
+  conns[0].close_kind = f::CloseKind::open_at_end;
+  conns[0].active_closer = f::Side::none;
+  conns[0].time_wait_holder = f::Side::none;
+  conns[0].time_wait_start.reset();
+  for (std::uint64_t id = 2; id <= 20; ++id) {
+    const auto t = static_cast<std::int64_t>(id) * 1000;
+    conns.push_back(conn(id, t, t + 500));
+  }
+  f::InputReport in;
+  in.first_ts = conns[0].first_ts;
+  in.last_ts = Timestamp{kBase + 40'000 * kMs};
+
+  auto run = [&](Timestamp hold, std::vector<f::Finding>& findings, std::uint64_t& late) {
+    TimeWaitAccumulator acc(settings, Duration::from_s(3));
+    acc.advance(conns[0].first_ts, hold);
+    for (std::size_t k = 1; k < conns.size(); ++k) {
+      acc.advance(conns[k].first_ts, hold);
+      acc.on_start(lastack::detect::start_of(conns[k]));
+      acc.advance(conns[k].last_ts, hold);
+      acc.on_end(conns[k]);
+    }
+    acc.advance(*in.last_ts, hold);
+    acc.on_end(conns[0]);  // never started: its start is taken from the summary
+    acc.advance(*in.last_ts);
+    f::TimeWaitPressure tw = acc.finish({in}, findings);
+    late = acc.late_events();
+    return tw;
+  };
+  std::vector<f::Finding> want_findings;
+  const f::TimeWaitPressure want =
+      lastack::test::reference_time_wait(conns, {in}, settings, want_findings);
+  std::vector<f::Finding> held_findings;
+  std::uint64_t held_late = 0;
+  const f::TimeWaitPressure held = run(conns[0].first_ts, held_findings, held_late);
+  CHECK(held_late == 0);
+  CHECK(lastack::test::describe_tw(held) == lastack::test::describe_tw(want));
+  CHECK(lastack::test::describe_tw(held_findings) == lastack::test::describe_tw(want_findings));
+  // Without the hold the attempt's port is taken after everything already swept.
+  std::vector<f::Finding> loose_findings;
+  std::uint64_t loose_late = 0;
+  const f::TimeWaitPressure loose = run(Timestamp{INT64_MAX}, loose_findings, loose_late);
+  CHECK(loose_late > 0);
+  CHECK(lastack::test::describe_tw(loose) != lastack::test::describe_tw(want));
 }
 
 TEST_CASE("tw stream: an end delivered later than the lateness bound is applied late and counted",
@@ -419,7 +498,8 @@ TEST_CASE("tw stream: 2 million connections in pending state bounded by the late
   for (std::int64_t k = 0; k < kCount; ++k) {
     const f::ConnectionSummary c = conn(k);
     acc.advance(c.first_ts);
-    while (next_end < ending.size() && ending[next_end].last_ts + Duration::from_s(1) <= c.first_ts) {
+    while (next_end < ending.size() &&
+           ending[next_end].last_ts + Duration::from_s(1) <= c.first_ts) {
       acc.on_end(ending[next_end++]);
     }
     if (next_end > 4096) {
