@@ -65,7 +65,13 @@ std::int64_t SeriesBuilder::bucket(Timestamp t, Timestamp origin) const {
   return std::max<std::int64_t>(0, (t - origin).ns) / (step_s_ * kNsPerSec);
 }
 
+// Grows by doubling up to what before() can hold before coarsening (two points past
+// kMaxPoints), not to the next power of two: with ~1000 holders and pairs that is megabytes.
 void SeriesBuilder::emit(std::int64_t b, std::uint64_t v) {
+  constexpr std::size_t kMostPoints = kMaxPoints + 2;
+  if (points_.size() == points_.capacity() && points_.capacity() < kMostPoints) {
+    points_.reserve(std::min(std::max<std::size_t>(8, 2 * points_.capacity()), kMostPoints));
+  }
   push_change(points_, b, v);
 }
 

@@ -55,7 +55,7 @@ Json evidence_json(const findings::Evidence& evidence) {
   Json j = Json::object();
   // Insertion order is the detector's order; a repeated key keeps its first position and takes
   // the last value (ordered_json's operator[] semantics).
-  for (const auto& [key, value] : evidence) j[key] = evidence_value_json(value);
+  for (const auto& [key, value] : evidence) j[std::string(key)] = evidence_value_json(value);
   return j;
 }
 

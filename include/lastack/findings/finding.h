@@ -24,10 +24,12 @@ bool parse_confidence(std::string_view text, Confidence& out);
 
 using FrameRef = lastack::FrameRef;
 
-// One evidence value; the report keeps the order in which a detector added them.
+// One evidence value; the report keeps the order in which a detector added them. A key is a
+// string literal (the detector names its evidence): it costs no allocation, and a report keeps
+// tens of thousands of findings with half a dozen keys each.
 using EvidenceValue = std::variant<bool, std::int64_t, double, std::string, std::vector<double>,
                                    std::vector<std::int64_t>>;
-using Evidence = std::vector<std::pair<std::string, EvidenceValue>>;
+using Evidence = std::vector<std::pair<std::string_view, EvidenceValue>>;
 
 // A reference from one finding to another that explains it ("the lost_final_ack of the previous
 // incarnation"), resolved to a finding id when the report is finalised.
@@ -46,9 +48,9 @@ struct Finding {
   // What a finding about no single connection is about, e.g. "10.0.0.1 -> 10.0.0.2:80" or
   // "server 10.0.0.2" (time_wait_pressure); empty for connection findings.
   std::string subject;
-  Timestamp ts;                   // time of the decisive evidence
-  std::vector<FrameRef> frames;   // evidence frames, in capture order
-  std::string message;            // one sentence a person can act on
+  Timestamp ts;                  // time of the decisive evidence
+  std::vector<FrameRef> frames;  // evidence frames, in capture order
+  std::string message;           // one sentence a person can act on
   Evidence evidence;
   std::vector<FindingLink> links;
   std::vector<std::uint64_t> related_ids;  // filled from `links` by Report::finalize()

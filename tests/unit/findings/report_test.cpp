@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lastack/findings/report.h"
@@ -39,12 +40,9 @@ std::vector<std::string> kinds_in_order(const f::Report& r) {
 
 TEST_CASE("finalize orders findings by time, connection, kind, cause, frames", "[findings]") {
   f::Report r;
-  r.findings = {finding(300, 1, "a", "x"),
-                finding(100, 2, "b", "x"),
-                finding(100, 1, "b", "x"),
-                finding(100, 1, "a", "y"),
-                finding(100, 1, "a", "x", {{0, 9}}),
-                finding(100, 1, "a", "x", {{0, 5}})};
+  r.findings = {finding(300, 1, "a", "x"),           finding(100, 2, "b", "x"),
+                finding(100, 1, "b", "x"),           finding(100, 1, "a", "y"),
+                finding(100, 1, "a", "x", {{0, 9}}), finding(100, 1, "a", "x", {{0, 5}})};
   r.finalize();
   REQUIRE(r.findings.size() == 6);
   for (std::size_t i = 0; i < r.findings.size(); ++i) CHECK(r.findings[i].id == i + 1);
@@ -88,13 +86,12 @@ TEST_CASE("finalize resolves links to ids both ways and drops unresolved ones", 
   CHECK(r.findings[3].related_ids.empty());  // its link names a finding never produced
 }
 
-TEST_CASE("finalize links to every match, never to itself, without duplicates",
-          "[findings]") {
+TEST_CASE("finalize links to every match, never to itself, without duplicates", "[findings]") {
   f::Report r;
   r.findings = {finding(1, 1, "fin_retransmit", "unanswered"),
                 finding(2, 1, "fin_retransmit", "unanswered"),
                 finding(3, 1, "lost_final_ack", "reacked")};
-  r.findings[0].links = {{1, "fin_retransmit"}};         // only itself and #2 match
+  r.findings[0].links = {{1, "fin_retransmit"}};  // only itself and #2 match
   r.findings[2].links = {{1, "fin_retransmit"}, {1, "fin_retransmit"}, {2, "fin_retransmit"}};
   r.finalize();
   CHECK(r.findings[0].related_ids == std::vector<std::uint64_t>{2});
@@ -176,4 +173,41 @@ TEST_CASE("listed_connections does not depend on finalize having run", "[finding
   REQUIRE(listed.size() == 2);
   CHECK(listed[0]->id == 1);
   CHECK(listed[1]->id == 3);
+}
+
+TEST_CASE("finalize sorts many findings and connections stably, each element moved intact",
+          "[findings]") {
+  // Keys drawn from a small range so that many findings tie on every key; `seq` (evidence, not a
+  // key) records the emission order that ties must keep. Checked against std::stable_sort.
+  f::Report r;
+  std::uint64_t state = 12345;
+  auto next = [&state](std::uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (std::int64_t seq = 0; seq < 2000; ++seq) {
+    f::Finding fd = finding(static_cast<std::int64_t>(next(20)), next(5) + 1,
+                            next(2) == 0 ? "a" : "b", "x", {{0, next(3)}});
+    fd.evidence.emplace_back("seq", seq);
+    r.findings.push_back(std::move(fd));
+    r.connections.push_back(summary(next(100000) * 2000 + static_cast<std::uint64_t>(seq) + 1));
+  }
+  std::vector<f::Finding> want = r.findings;
+  std::stable_sort(want.begin(), want.end(), [](const f::Finding& a, const f::Finding& b) {
+    return std::tie(a.ts, a.connection_id, a.kind, a.cause, a.frames) <
+           std::tie(b.ts, b.connection_id, b.kind, b.cause, b.frames);
+  });
+  std::vector<std::uint64_t> want_ids;
+  for (const auto& c : r.connections) want_ids.push_back(c.id);
+  std::sort(want_ids.begin(), want_ids.end());
+  r.finalize();
+  REQUIRE(r.findings.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CHECK(r.findings[i].id == i + 1);
+    CHECK(std::get<std::int64_t>(r.findings[i].evidence.front().second) ==
+          std::get<std::int64_t>(want[i].evidence.front().second));
+  }
+  std::vector<std::uint64_t> got_ids;
+  for (const auto& c : r.connections) got_ids.push_back(c.id);
+  CHECK(got_ids == want_ids);
 }
