@@ -603,6 +603,15 @@ struct TimeWaitAccumulator::Impl {
     for (const Event& e : heap.take_sorted()) sweep(e);
   }
 
+  // Everything swept: what was kept per connection goes before the report's sections are made
+  // (the end of a run is when its memory peaks).
+  void release_connections() {
+    recs = {};
+    free_recs = {};
+    live = {};
+    tuples = {};
+  }
+
   f::TimeWaitPressure finish(const std::vector<f::InputReport>& inputs,
                              std::vector<f::Finding>& out);
 };
@@ -669,6 +678,7 @@ f::TimeWaitPressure TimeWaitAccumulator::Impl::finish(const std::vector<f::Input
     if (pairs[k].open_at_end != 0) heap.push(event_of(still_open, 0, k, kOpenEnd, 0));
   }
   sweep_rest();
+  release_connections();
 
   // One step for every series: the batch step, rounded up to a multiple of every series' own.
   std::int64_t finest = 1;
@@ -686,11 +696,13 @@ f::TimeWaitPressure TimeWaitAccumulator::Impl::finish(const std::vector<f::Input
   for (HolderState& h : holders) {
     if (h.h.entries == 0) continue;
     h.h.series = h.sweep.series.result(tw.series_step_s, lead_ns);
+    h.sweep.series = tw::SeriesBuilder{};  // its points are the report's now
     h.h.lower_bound = lower_bound_of(h.h.peak, h.mid_stream, fr.capture_start, tw.time_wait);
     tw.holders.push_back(std::move(h.h));
   }
   for (PairState& p : pairs) {
     p.p.series = p.sweep.series.result(tw.series_step_s, lead_ns);
+    p.sweep.series = tw::SeriesBuilder{};
     p.p.lower_bound = lower_bound_of(p.p.peak, p.mid_stream, fr.capture_start, tw.time_wait);
     tw.pairs.push_back(std::move(p.p));
   }

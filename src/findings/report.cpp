@@ -1,9 +1,12 @@
 #include "lastack/findings/report.h"
 
 #include <algorithm>
+#include <compare>
 #include <numeric>
+#include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace lastack::findings {
 
@@ -17,26 +20,40 @@ bool canonical_less(const Finding& a, const Finding& b) {
          std::tie(b.ts, b.connection_id, b.kind, b.cause, b.frames, b.message);
 }
 
-using LinkKey = std::pair<std::uint64_t, std::string>;
+// What a link can name: a finding's (connection, kind), with its id. Sorted, the ids of one key
+// are a run in ascending order. A flat vector: at the end of a large run (tens of thousands of
+// findings) a node per key would be megabytes on top of the report.
+struct LinkTarget {
+  std::uint64_t connection_id = 0;
+  std::string_view kind;
+  std::uint64_t id = 0;
+  auto operator<=>(const LinkTarget&) const = default;
+};
 
-// (connection, kind) → ids of the findings with that key, ids ascending (findings are already
-// numbered in canonical order when this is built).
-std::map<LinkKey, std::vector<std::uint64_t>> index_by_link_key(
-    const std::vector<Finding>& findings) {
-  std::map<LinkKey, std::vector<std::uint64_t>> index;
-  for (const Finding& f : findings) index[{f.connection_id, f.kind}].push_back(f.id);
+std::vector<LinkTarget> index_by_link_key(const std::vector<Finding>& findings) {
+  std::vector<LinkTarget> index;
+  index.reserve(findings.size());
+  for (const Finding& f : findings) index.push_back({f.connection_id, f.kind, f.id});
+  std::sort(index.begin(), index.end());
   return index;
 }
 
 void resolve_links(std::vector<Finding>& findings) {
-  const auto index = index_by_link_key(findings);
+  const bool any = std::any_of(findings.begin(), findings.end(),
+                               [](const Finding& f) { return !f.links.empty(); });
+  const std::vector<LinkTarget> index =
+      any ? index_by_link_key(findings) : std::vector<LinkTarget>{};
+  auto by_key = [](const LinkTarget& a, const LinkTarget& b) {
+    return std::tie(a.connection_id, a.kind) < std::tie(b.connection_id, b.kind);
+  };
   for (Finding& f : findings) {
     f.related_ids.clear();
     for (const FindingLink& link : f.links) {
-      const auto it = index.find({link.connection_id, link.kind});
-      if (it == index.end()) continue;  // the linked finding was not produced: drop the link
-      for (std::uint64_t id : it->second) {
-        if (id != f.id) f.related_ids.push_back(id);
+      // An empty range: the linked finding was not produced, and the link is dropped.
+      const auto [lo, hi] = std::equal_range(index.begin(), index.end(),
+                                             LinkTarget{link.connection_id, link.kind, 0}, by_key);
+      for (auto it = lo; it != hi; ++it) {
+        if (it->id != f.id) f.related_ids.push_back(it->id);
       }
     }
     std::sort(f.related_ids.begin(), f.related_ids.end());

@@ -433,10 +433,12 @@ void FlowTable::finish() {
     if (f.previous) rest.push_back(std::move(f.previous));
     if (f.current) rest.push_back(std::move(f.current));
   }
-  index_.clear();
-  flows_.clear();
-  free_flows_.clear();
-  spare_.clear();
+  // Released, not just emptied: the slab and the index are the table's big blocks, and the
+  // end of a run, when every connection is judged at once, is when its memory peaks.
+  index_ = FlatFlowMap{};
+  flows_ = std::vector<Flow>{};
+  free_flows_ = std::vector<std::uint32_t>{};
+  spare_ = std::vector<std::unique_ptr<Connection>>{};
   recent_ = List{};
   half_open_ = List{};
   buckets_.clear();
