@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "cli.h"
@@ -103,7 +104,8 @@ void warn_unsupported_link_types(const Report& report) {
 }
 
 // The SQLite database is written while the analysis goes (every connection, as it is
-// finalised); a failure is kept and reported with the other report failures.
+// finalised) and completed by finish(), alongside the JSON report; a failure is kept and
+// reported with the other report failures.
 class DatabaseWriter final : public lastack::pipeline::RunObserver {
  public:
   explicit DatabaseWriter(std::string path) : path_(std::move(path)) {}
@@ -119,7 +121,9 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
   void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
     if (writer_ && status_) status_ = writer_->add_connection(c, has_findings);
   }
-  void on_finish(const Report& report) override {
+  void on_finish(const Report& /*report*/) override {}  // see finish()
+  // Findings, TIME_WAIT pressure and the run's totals; the database is closed after.
+  void finish(const Report& report) {
     if (writer_ && status_) status_ = writer_->finish(report);
     writer_.reset();
   }
@@ -133,8 +137,21 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
   lastack::Status status_;
 };
 
-// Writes the requested reports; false when one of them could not be written.
-bool write_reports(const Report& report, const AnalyzeArgs& args, const DatabaseWriter* db) {
+// Writes the requested reports; false when one of them could not be written. The database is
+// completed on a thread of its own while the JSON report is written: both only read the report,
+// and on a large run each takes a good part of a second.
+bool write_reports(const Report& report, const AnalyzeArgs& args, DatabaseWriter* db) {
+  std::exception_ptr db_failure;
+  std::jthread db_thread;  // joined below, or on the way out of an exception
+  if (db != nullptr) {
+    db_thread = std::jthread([&report, db, &db_failure] {
+      try {
+        db->finish(report);
+      } catch (...) {
+        db_failure = std::current_exception();
+      }
+    });
+  }
   bool ok = true;
   if (args.json_path && g_cancel.load()) {
     print_error("interrupted: the JSON report '" + *args.json_path + "' was not written");
@@ -145,6 +162,8 @@ bool write_reports(const Report& report, const AnalyzeArgs& args, const Database
       ok = false;
     }
   }
+  if (db_thread.joinable()) db_thread.join();
+  if (db_failure) std::rethrow_exception(db_failure);
   if (db != nullptr && !db->status()) {
     print_error("cannot write the database '" + db->path() + "': " + db->status().error().message);
     ok = false;
@@ -216,8 +235,7 @@ int run(int argc, char** argv) {
     case lastack::cli::Command::version:
       std::fputs(lastack::cli::version_text(lastack::pipeline::tool_version()).c_str(), stdout);
       return lastack::cli::kExitOk;
-    case lastack::cli::Command::analyze:
-      return run_analyze(inv.args);
+    case lastack::cli::Command::analyze: return run_analyze(inv.args);
   }
   return lastack::cli::kExitTrouble;
 }
