@@ -49,7 +49,7 @@ const char* sniff_compression(ByteView head);
 // about twice the bytes really present.
 class InputBuffer {
  public:
-  static constexpr std::size_t initial_capacity = std::size_t{2} << 20;  // 2 MiB
+  static constexpr std::size_t initial_capacity = std::size_t{256} << 10;  // 256 KiB
 
   InputBuffer() = default;
   InputBuffer(InputBuffer&&) noexcept = default;

@@ -194,7 +194,7 @@ TEST_CASE("open: files on disk, plain and compressed", "[capture][open][file]") 
 TEST_CASE("open: a pcapng block larger than the read buffer grows it", "[capture][open][file]") {
   const auto dir = temp_dir("big");
   NgBuilder b;
-  Bytes big(3u << 20, 0x77);  // 3 MiB custom block, more than the 2 MiB buffer
+  Bytes big(3u << 20, 0x77);  // 3 MiB custom block, many times the 256 KiB buffer
   b.shb().idb(1).block(0xBAD, big).epb(0, 9, Bytes(100, 1));
   const std::string path = (dir / "big.pcapng").string();
   REQUIRE(synth::write_file(path, b.bytes()));
