@@ -82,7 +82,7 @@ cat "$cap" >/dev/null  # every tool starts from the page cache
 
 # --- runs --------------------------------------------------------------------------------------
 declare -A T M
-run_tool() {  # name, command...; records median seconds and max peak RSS (MB)
+run_tool() {  # name, command...; records median seconds and max peak RSS (MiB)
   local name=$1; shift
   local times=() rss=0 i tf status
   for ((i = 1; i <= runs; i++)); do
@@ -103,7 +103,7 @@ run_tool() {  # name, command...; records median seconds and max peak RSS (MB)
     rm -f "$tf"
     times+=("$wall")
     (( kb / 1024 > rss )) && rss=$(( kb / 1024 ))
-    printf '  %-9s run %d: %6.2f s  %5d MB\n' "$name" "$i" "$wall" $(( kb / 1024 ))
+    printf '  %-9s run %d: %6.2f s  %5d MiB\n' "$name" "$i" "$wall" $(( kb / 1024 ))
   done
   T[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
   M[$name]=$rss
@@ -118,7 +118,7 @@ want tcptrace && run_tool tcptrace tcptrace -l "$cap"
 
 # --- table -------------------------------------------------------------------------------------
 echo
-printf '%-10s %10s %14s %12s\n' tool "median s" "packets/s" "peak RSS MB"
+printf '%-10s %10s %14s %12s\n' tool "median s" "packets/s" "peak RSS MiB"
 for name in lastack floor tshark tcptrace; do
   [[ -n ${T[$name]:-} ]] || continue
   awk -v n="$name" -v t="${T[$name]}" -v p="$npk" -v m="${M[$name]}" \
