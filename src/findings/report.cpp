@@ -105,42 +105,87 @@ void fill_connection_finding_ids(std::vector<ConnectionSummary>& connections,
   }
 }
 
+// Calls fn(kind, severity, connection_id) for every finding, stored or in memory.
+template <class Fn>
+void for_each_key(const Report& r, Fn&& fn) {
+  if (r.store) {
+    for (std::size_t i = 0; i < r.store->size(); ++i) {
+      fn(r.store->kind(i), r.store->severity(i), r.store->connection_id(i));
+    }
+  }
+  for (const Finding& f : r.findings) fn(f.kind, f.severity, f.connection_id);
+}
+
 }  // namespace
 
+// A store that stayed in memory is small: its findings become objects again, ahead of those
+// added since (the TIME_WAIT and flood findings), as if they had been kept in the vector.
 void Report::finalize() {
-  stable_sort_in_place(findings, canonical_less);
-  for (std::size_t i = 0; i < findings.size(); ++i) findings[i].id = i + 1;
-  resolve_links(findings);
+  if (store && !store->spilled()) {
+    std::vector<Finding> all = store->take_all();
+    all.insert(all.end(), std::make_move_iterator(findings.begin()),
+               std::make_move_iterator(findings.end()));
+    findings = std::move(all);
+    store.reset();
+  }
   stable_sort_in_place(connections, [](const ConnectionSummary& a, const ConnectionSummary& b) {
     return a.id < b.id;
   });
+  if (store) {
+    finalize_stored();
+    return;
+  }
+  stable_sort_in_place(findings, canonical_less);
+  for (std::size_t i = 0; i < findings.size(); ++i) findings[i].id = i + 1;
+  resolve_links(findings);
   fill_connection_finding_ids(connections, findings);
+}
+
+void Report::finalize_stored() {
+  for (const Finding& f : findings) store->add(f);
+  findings.clear();
+  findings.shrink_to_fit();
+  store->finalize();
+  for (ConnectionSummary& c : connections) c.finding_ids.clear();
+  for (std::size_t i = 0; i < store->size(); ++i) {
+    if (ConnectionSummary* c = find_connection(connections, store->connection_id(i))) {
+      c->finding_ids.push_back(i + 1);
+    }
+  }
 }
 
 std::map<std::string, std::uint64_t> Report::findings_by_kind() const {
   std::map<std::string, std::uint64_t> counts;
-  for (const Finding& f : findings) ++counts[f.kind];
+  for_each_key(*this,
+               [&counts](const std::string& kind, Severity, std::uint64_t) { ++counts[kind]; });
   return counts;
 }
 
 std::map<std::string, std::uint64_t> Report::findings_by_severity() const {
   std::map<std::string, std::uint64_t> counts;
-  for (const Finding& f : findings) ++counts[std::string(to_string(f.severity))];
+  for_each_key(*this, [&counts](const std::string&, Severity s, std::uint64_t) {
+    ++counts[std::string(to_string(s))];
+  });
   return counts;
 }
 
 bool Report::fails() const {
   if (!settings.fail_on) return false;
   const Severity threshold = *settings.fail_on;
-  return std::any_of(findings.begin(), findings.end(),
-                     [threshold](const Finding& f) { return f.severity >= threshold; });
+  bool any = false;
+  for_each_key(*this, [threshold, &any](const std::string&, Severity s, std::uint64_t) {
+    any = any || s >= threshold;
+  });
+  return any;
 }
 
 std::vector<const ConnectionSummary*> Report::listed_connections() const {
   // Looks at the findings themselves rather than finding_ids, so the answer is right even
   // before finalize() has run.
   std::vector<std::uint64_t> with_findings;
-  for (const Finding& f : findings) with_findings.push_back(f.connection_id);
+  for_each_key(*this, [&with_findings](const std::string&, Severity, std::uint64_t id) {
+    with_findings.push_back(id);
+  });
   std::sort(with_findings.begin(), with_findings.end());
   std::vector<const ConnectionSummary*> listed;
   for (const ConnectionSummary& c : connections) {

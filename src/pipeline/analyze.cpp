@@ -303,6 +303,7 @@ class Run {
 Result<findings::Report> analyze(const Options& options) {
   findings::Report report;
   report.tool_version = tool_version();
+  report.store = std::make_shared<findings::FindingStore>(options.findings_memory);
   report.settings = options.settings;
   Run run(options, report);
   Status st = run.run();

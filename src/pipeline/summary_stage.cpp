@@ -18,14 +18,6 @@ void guarded(std::exception_ptr& failure, Step&& step) {
   }
 }
 
-// A finding stays in the report to the end of the run: without the slack its vectors and
-// message grew with (about a tenth of a report's memory).
-void compact(findings::Finding& fd) {
-  fd.frames.shrink_to_fit();
-  fd.message.shrink_to_fit();
-  fd.evidence.shrink_to_fit();
-}
-
 }  // namespace
 
 SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
@@ -186,10 +178,7 @@ void SummaryStage::judge(Finished& f, Batch& b, const Step& step) {
       report_.connections.push_back(std::move(f.summary));
     }
   }
-  for (findings::Finding& fd : b.findings) {
-    compact(fd);
-    report_.findings.push_back(std::move(fd));
-  }
+  for (const findings::Finding& fd : b.findings) report_.store->add(fd);
 }
 
 // The observer sees the connections in the order they were finalised, as judge() saw them.

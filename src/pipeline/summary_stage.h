@@ -60,8 +60,9 @@ class SummaryStage {
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
 
-  // `report`: only its findings and connections are touched by the worker. `lateness`: how long
-  // after its TIME_WAIT start (or last packet) a connection can be finalised at the latest.
+  // `report`: only its store (which must be set) and connections are touched by the worker.
+  // `lateness`: how long after its TIME_WAIT start (or last packet) a connection can be finalised
+  // at the latest.
   SummaryStage(findings::Report& report, const detect::Context& ctx, RunObserver* observer,
                Duration lateness);
   SummaryStage(const SummaryStage&) = delete;

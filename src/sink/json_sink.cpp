@@ -40,8 +40,8 @@ Json input_json(const f::InputReport& in) {
 Json by_severity_json(const f::Report& r) {
   const auto counts = r.findings_by_severity();
   Json j = Json::object();
-  for (f::Severity s : {f::Severity::info, f::Severity::warning, f::Severity::error,
-                        f::Severity::critical}) {
+  for (f::Severity s :
+       {f::Severity::info, f::Severity::warning, f::Severity::error, f::Severity::critical}) {
     const auto it = counts.find(std::string(f::to_string(s)));
     if (it != counts.end()) j[it->first] = it->second;
   }
@@ -220,9 +220,9 @@ Json pair_json(const f::TimeWaitPair& p, const f::TimeWaitPressure& tw) {
   j["peak_ports_in_use"] = p.peak.value;
   j["time_wait_at_peak"] = p.time_wait_at_peak;
   const std::uint64_t range = tw.range_size();
-  j["range_share"] = range ? detail::report_double(static_cast<double>(p.peak.value) /
-                                                   static_cast<double>(range))
-                           : 0.0;
+  j["range_share"] =
+      range ? detail::report_double(static_cast<double>(p.peak.value) / static_cast<double>(range))
+            : 0.0;
   j["peak_ts"] = ts_json(p.peak.ts);
   j["peak_offset_s"] = offset_json(p.peak, tw);
   j["peak_frame"] = peak_frame_json(p.peak);
@@ -251,8 +251,8 @@ Json time_wait_json(const f::TimeWaitPressure& tw) {
   j["time_wait_s"] = detail::seconds_json(tw.time_wait);
   j["port_range"] = Json{{"lo", tw.port_lo}, {"hi", tw.port_hi}, {"size", tw.range_size()}};
   const auto sustainable = tw.sustainable_rate();
-  j["sustainable_rate_per_s"] = sustainable ? Json(detail::report_double(*sustainable))
-                                            : Json(nullptr);
+  j["sustainable_rate_per_s"] =
+      sustainable ? Json(detail::report_double(*sustainable)) : Json(nullptr);
   j["server_tw_peak"] = tw.server_peak_warn;
   j["capture_start"] = ts_json(tw.capture_start);
   j["capture_end"] = ts_json(tw.capture_end);
@@ -335,9 +335,10 @@ bool stream_json(const findings::Report& report, const JsonEmit& emit) {
   std::string_view rest = head;
   const ConnectionIndex index(report);
   const std::vector<const f::ConnectionSummary*> listed = report.listed_connections();
+  f::FindingReader findings(report);
   if (!emit_array(
-          "findings", report.findings.size(),
-          [&](std::size_t i) { return finding_json(index, report.findings[i]); }, rest, emit)) {
+          "findings", findings.size(),
+          [&](std::size_t i) { return finding_json(index, findings[i]); }, rest, emit)) {
     return false;
   }
   if (!emit_array(

@@ -391,8 +391,9 @@ struct SqliteRunWriter::Impl {
     for (std::size_t i = 0; i < report.inputs.size() && i < input_rows.size(); ++i) {
       if (Status st = complete_input(input_rows[i], report.inputs[i]); !st) return st;
     }
-    for (const f::Finding& fd : report.findings) {
-      if (Status st = write_finding(fd); !st) return st;
+    f::FindingReader findings(report);
+    for (std::size_t i = 0; i < findings.size(); ++i) {
+      if (Status st = write_finding(findings[i]); !st) return st;
     }
     if (report.time_wait) {
       if (Status st = db.exec(kTimeWaitSchema); !st) return st;
@@ -591,7 +592,10 @@ Status append_sqlite(const findings::Report& report, const std::string& path) {
   auto writer = SqliteRunWriter::open(path, report);
   if (!writer) return writer.error();
   std::vector<std::uint64_t> with_findings;
-  for (const f::Finding& fd : report.findings) with_findings.push_back(fd.connection_id);
+  f::FindingReader findings(report);
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    with_findings.push_back(findings[i].connection_id);
+  }
   std::sort(with_findings.begin(), with_findings.end());
   for (const f::ConnectionSummary& c : report.connections) {
     const bool flagged = std::binary_search(with_findings.begin(), with_findings.end(), c.id);

@@ -46,7 +46,7 @@ std::string counts_line(const f::Report& r) {
 // "findings 3: error 1, warning 2" in rank order, most severe first.
 std::string severity_line(const f::Report& r) {
   const auto counts = r.findings_by_severity();
-  std::string line = "findings " + std::to_string(r.findings.size());
+  std::string line = "findings " + std::to_string(r.finding_count());
   const char* sep = ": ";
   for (f::Severity s :
        {f::Severity::critical, f::Severity::error, f::Severity::warning, f::Severity::info}) {
@@ -147,7 +147,7 @@ void write_text_summary(const findings::Report& report, std::FILE* out) {
   for (const f::InputReport& in : report.inputs) put_line(out, input_line(in));
   put_line(out, counts_line(report));
   if (report.degraded) put_line(out, degraded_line(*report.degraded));
-  if (report.findings.empty()) {
+  if (report.finding_count() == 0) {
     put_line(out, "no findings");
     return;
   }
@@ -157,7 +157,8 @@ void write_text_summary(const findings::Report& report, std::FILE* out) {
   }
   ConnectionIndex index;
   for (const f::ConnectionSummary& c : report.connections) index.emplace(c.id, &c);
-  for (const f::Finding& fd : report.findings) put_line(out, finding_line(index, fd));
+  f::FindingReader findings(report);
+  for (std::size_t i = 0; i < findings.size(); ++i) put_line(out, finding_line(index, findings[i]));
   if (report.time_wait) time_wait_lines(*report.time_wait, out);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "lastack/core/timestamp.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
+#include "lastack/findings/finding_store.h"
 #include "lastack/findings/time_wait.h"
 
 namespace lastack::findings {
@@ -86,6 +88,11 @@ struct Report {
   Counters counters;
   std::uint64_t connection_count = 0;
   std::vector<Finding> findings;
+  // The pipeline's findings, serialised (FindingStore). finalize() turns a store that never went
+  // to its file back into `findings`; a larger one stays, and then holds every finding (in
+  // canonical order after finalize, `findings` left empty). Read findings through
+  // FindingReader, which serves either.
+  std::shared_ptr<FindingStore> store;
   std::vector<ConnectionSummary> connections;  // all of them, in id order
   // TIME_WAIT pressure over the capture; set by the pipeline (unset in hand-built reports, and
   // then absent from the JSON report and the database).
@@ -95,12 +102,35 @@ struct Report {
 
   // Canonical order and ids for findings; resolves links; fills each connection's finding_ids.
   void finalize();
+  [[nodiscard]] std::size_t finding_count() const {
+    return findings.size() + (store ? store->size() : 0);
+  }
   [[nodiscard]] std::map<std::string, std::uint64_t> findings_by_kind() const;
   [[nodiscard]] std::map<std::string, std::uint64_t> findings_by_severity() const;
   // True when some finding is at or above settings.fail_on.
   [[nodiscard]] bool fails() const;
   // Connections the report lists: those with findings, or all with --connections all.
   [[nodiscard]] std::vector<const ConnectionSummary*> listed_connections() const;
+
+ private:
+  void finalize_stored();
+};
+
+// The findings of a report by position (the canonical order once finalized), from memory or
+// from its store. One per thread; a finding is valid until the next call.
+class FindingReader {
+ public:
+  explicit FindingReader(const Report& report) : report_(report) {}
+  [[nodiscard]] std::size_t size() const { return report_.finding_count(); }
+  const Finding& operator[](std::size_t i) {
+    if (report_.store) return report_.store->read(i, scratch_, buf_);
+    return report_.findings[i];
+  }
+
+ private:
+  const Report& report_;
+  Finding scratch_;
+  std::string buf_;
 };
 
 }  // namespace lastack::findings

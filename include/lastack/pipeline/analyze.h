@@ -49,6 +49,7 @@ class RunObserver {
 inline constexpr std::uint64_t kDefaultMemcap = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMemcapReserve = std::uint64_t{24} << 20;
 inline constexpr std::uint64_t kMinMemcap = std::uint64_t{32} << 20;
+inline constexpr std::uint64_t kDefaultFindingsMemory = std::uint64_t{4} << 20;
 
 struct Options {
   std::vector<std::string> inputs;  // paths; "-" = standard input
@@ -67,6 +68,10 @@ struct Options {
   // Sees every connection (e.g. the SQLite writer); the report itself keeps only the connections
   // it lists (with findings, or all with settings.all_connections).
   RunObserver* observer = nullptr;
+  // Findings are kept serialised (findings::FindingStore): this many bytes of them in memory,
+  // the rest in an unlinked temporary file (in $TMPDIR, else /tmp), so that the run stays flat
+  // however many there are. A run whose findings fit gets them back as report.findings.
+  std::uint64_t findings_memory = kDefaultFindingsMemory;
 };
 
 // A usage error (bad filter) is the only failure: input faults are recorded in the report's
