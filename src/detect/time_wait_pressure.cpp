@@ -708,6 +708,7 @@ f::TimeWaitPressure TimeWaitAccumulator::Impl::finish(const std::vector<f::Input
   }
   sort_sections(tw);
   append_time_wait_findings(tw, out);
+  tw.late_events = late;
   return tw;
 }
 

@@ -257,6 +257,7 @@ Json time_wait_json(const f::TimeWaitPressure& tw) {
   j["capture_start"] = ts_json(tw.capture_start);
   j["capture_end"] = ts_json(tw.capture_end);
   j["series_step_s"] = tw.series_step_s;
+  j["late_events"] = tw.late_events;
   j["lower_bound"] = true;  // always: what began before the capture is not seen
   j["holders_total"] = tw.holders.size();
   j["pairs_total"] = tw.pairs.size();

@@ -147,6 +147,11 @@ void write_text_summary(const findings::Report& report, std::FILE* out) {
   for (const f::InputReport& in : report.inputs) put_line(out, input_line(in));
   put_line(out, counts_line(report));
   if (report.degraded) put_line(out, degraded_line(*report.degraded));
+  if (report.time_wait && report.time_wait->late_events != 0) {
+    put_line(out, "time_wait: " + std::to_string(report.time_wait->late_events) +
+                      " events came after the streaming window and were applied at its edge "
+                      "(counts around them approximate)");
+  }
   if (report.finding_count() == 0) {
     put_line(out, "no findings");
     return;

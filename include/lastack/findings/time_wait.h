@@ -35,15 +35,15 @@ struct PeakAt {
 // ephemeral port) or as a server (incoming connections it closed first).
 struct TimeWaitHolder {
   IpAddress ip;
-  Side role = Side::client;          // client or server (a simultaneous close counts for both)
-  std::uint64_t connections = 0;     // connections with this address in this role
-  std::uint64_t closed = 0;          // of those, connections with a known active closer
-  std::uint64_t active_closes = 0;   // of those, closed first by this side (incl. simultaneous)
-  std::uint64_t entries = 0;         // TIME_WAIT entries seen start
-  PeakAt peak;                       // most entries alive at once
-  PeakAt peak_rate;                  // most entries begun within one second (sliding)
-  bool lower_bound = true;           // see lower_bound() in the analysis
-  bool under_pressure = false;       // a time_wait_pressure finding names it
+  Side role = Side::client;         // client or server (a simultaneous close counts for both)
+  std::uint64_t connections = 0;    // connections with this address in this role
+  std::uint64_t closed = 0;         // of those, connections with a known active closer
+  std::uint64_t active_closes = 0;  // of those, closed first by this side (incl. simultaneous)
+  std::uint64_t entries = 0;        // TIME_WAIT entries seen start
+  PeakAt peak;                      // most entries alive at once
+  PeakAt peak_rate;                 // most entries begun within one second (sliding)
+  bool lower_bound = true;          // see lower_bound() in the analysis
+  bool under_pressure = false;      // a time_wait_pressure finding names it
   StepSeries series;
 };
 
@@ -53,12 +53,12 @@ struct TimeWaitPair {
   IpAddress client_ip;
   IpAddress server_ip;
   std::uint16_t server_port = 0;
-  std::uint64_t connections = 0;     // all connections of the pair
-  std::uint64_t outside_range = 0;   // of those, with a client port outside the port range
+  std::uint64_t connections = 0;        // all connections of the pair
+  std::uint64_t outside_range = 0;      // of those, with a client port outside the port range
   std::uint64_t time_wait_entries = 0;  // client-side TIME_WAIT entries (ports in range)
-  PeakAt peak;                       // most ports of the range in use at once
+  PeakAt peak;                          // most ports of the range in use at once
   std::uint64_t time_wait_at_peak = 0;  // of the peak, ports held by TIME_WAIT (rest: open)
-  PeakAt peak_rate;                  // most new connections (SYN seen) within one second
+  PeakAt peak_rate;                     // most new connections (SYN seen) within one second
   bool lower_bound = true;
   bool under_pressure = false;
   StepSeries series;
@@ -72,6 +72,10 @@ struct TimeWaitPressure {
   std::optional<Timestamp> capture_start;
   std::optional<Timestamp> capture_end;
   std::int64_t series_step_s = 1;
+  // Events of connections finalised so long after their TIME_WAIT began (or their last packet)
+  // that the streaming sweep had passed them: applied at its edge, so the counts around them
+  // are approximate (README "Limitations").
+  std::uint64_t late_events = 0;
   std::vector<TimeWaitHolder> holders;  // all, most entries at once first
   std::vector<TimeWaitPair> pairs;      // all, most ports in use first
 

@@ -446,6 +446,7 @@ TEST_CASE("tw stream: an end delivered later than the lateness bound is applied 
   const Outcome got = stream(s);
   const Outcome want = reference(s);
   CHECK(got.late > 0);
+  CHECK(got.tw.late_events == got.late);  // reported in the section
   // Applied after the swept frontier: never more than the batch figures (lower bounds stay so).
   REQUIRE(got.tw.holders.size() == want.tw.holders.size());
   for (const auto& h : got.tw.holders) {

@@ -78,3 +78,15 @@ TEST_CASE("Text summary says when the analysis degraded", "[sink][text][flood]")
         "degraded: memory cap 96 MiB reached: 12 half-open attempts counted, not analysed; 0 "
         "connections finalised early");
 }
+
+TEST_CASE("Text summary says when TIME_WAIT pressure applied events late", "[sink][text][tw]") {
+  f::Report r = lastack::test::make_quiet_report();
+  r.time_wait = f::TimeWaitPressure{};
+  CHECK(summary_lines(r).size() == 3);  // nothing late: nothing said
+  r.time_wait->late_events = 3;
+  const auto lines = summary_lines(r);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[2] ==
+        "time_wait: 3 events came after the streaming window and were applied at its edge "
+        "(counts around them approximate)");
+}
