@@ -230,7 +230,19 @@ void FindingStore::load(const Entry& e, std::string& buf) const {
   }
 }
 
-// The canonical order of Report::finalize(): time, connection, kind, cause, frames, message.
+// The finding an entry stands for (its id and related ids aside).
+void FindingStore::materialise(const Entry& e, std::string& buf, Finding& out) const {
+  load(e, buf);
+  decode(buf, out);
+  out.kind = names_[e.kind];
+  out.cause = names_[e.cause];
+  out.severity = e.severity;
+  out.connection_id = e.connection_id;
+  out.ts = e.ts;
+}
+
+// canonical_less, from the entries while their keys differ (name ranks order kinds and causes
+// as their strings do); the rare full tie is settled on the findings themselves.
 bool FindingStore::before(const Entry& a, const Entry& b) const {
   const auto key = [this](const Entry& e) {
     return std::make_tuple(e.ts, e.connection_id, name_rank_[e.kind], name_rank_[e.cause]);
@@ -238,15 +250,12 @@ bool FindingStore::before(const Entry& a, const Entry& b) const {
   const auto ka = key(a);
   const auto kb = key(b);
   if (ka != kb) return ka < kb;
-  std::string ba;
-  std::string bb;
+  std::string buf;
   Finding fa;
   Finding fb;
-  load(a, ba);
-  load(b, bb);
-  decode(ba, fa);
-  decode(bb, fb);
-  return std::tie(fa.frames, fa.message) < std::tie(fb.frames, fb.message);
+  materialise(a, buf, fa);
+  materialise(b, buf, fb);
+  return canonical_less(fa, fb);
 }
 
 void FindingStore::finalize() {
@@ -258,64 +267,24 @@ void FindingStore::finalize() {
   for (std::uint32_t r = 0; r < by_name.size(); ++r) name_rank_[by_name[r]] = r;
   std::stable_sort(entries_.begin(), entries_.end(),
                    [this](const Entry& a, const Entry& b) { return before(a, b); });
-  targets_.clear();
-  targets_.reserve(entries_.size());
+  links_ = LinkIndex{};
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    targets_.push_back({entries_[i].connection_id, entries_[i].kind, i + 1});
+    links_.add(entries_[i].connection_id, names_[entries_[i].kind], i + 1);
   }
-  std::sort(targets_.begin(), targets_.end(), [](const LinkTarget& a, const LinkTarget& b) {
-    return std::tie(a.connection_id, a.kind, a.id) < std::tie(b.connection_id, b.kind, b.id);
-  });
-}
-
-// As Report::finalize() resolves links: every finding of the linked (connection, kind) but this
-// one, ascending; a link to nothing produced is dropped.
-void FindingStore::related_of(std::uint64_t id, const Finding& f,
-                              std::vector<std::uint64_t>& out) const {
-  out.clear();
-  for (const FindingLink& link : f.links) {
-    const auto kind = name_ids_.find(link.kind);
-    if (kind == name_ids_.end()) continue;
-    const LinkTarget probe{link.connection_id, kind->second, 0};
-    const auto by_key = [](const LinkTarget& a, const LinkTarget& b) {
-      return std::tie(a.connection_id, a.kind) < std::tie(b.connection_id, b.kind);
-    };
-    const auto [lo, hi] = std::equal_range(targets_.begin(), targets_.end(), probe, by_key);
-    for (auto it = lo; it != hi; ++it) {
-      if (it->id != id) out.push_back(it->id);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  links_.sort();
 }
 
 const Finding& FindingStore::read(std::size_t i, Finding& scratch, std::string& buf) const {
-  const Entry& e = entries_[i];
-  load(e, buf);
-  decode(buf, scratch);
+  materialise(entries_[i], buf, scratch);
   scratch.id = i + 1;
-  scratch.kind = names_[e.kind];
-  scratch.cause = names_[e.cause];
-  scratch.severity = e.severity;
-  scratch.connection_id = e.connection_id;
-  scratch.ts = e.ts;
-  related_of(scratch.id, scratch, scratch.related_ids);
+  links_.related(scratch.id, scratch.links, scratch.related_ids);
   return scratch;
 }
 
 std::vector<Finding> FindingStore::take_all() {
   std::vector<Finding> out(entries_.size());
   std::string buf;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    const Entry& e = entries_[i];
-    load(e, buf);
-    decode(buf, out[i]);
-    out[i].kind = names_[e.kind];
-    out[i].cause = names_[e.cause];
-    out[i].severity = e.severity;
-    out[i].connection_id = e.connection_id;
-    out[i].ts = e.ts;
-  }
+  for (std::size_t i = 0; i < entries_.size(); ++i) materialise(entries_[i], buf, out[i]);
   entries_.clear();
   return out;
 }

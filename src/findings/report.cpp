@@ -1,5 +1,7 @@
 #include "lastack/findings/report.h"
 
+#include "lastack/findings/finding_order.h"
+
 #include <algorithm>
 #include <compare>
 #include <numeric>
@@ -12,54 +14,18 @@ namespace lastack::findings {
 
 namespace {
 
-// The canonical order of the contract (time, connection, kind, cause, frames). The message is a
-// last tie-break so that two findings equal on every key still come out in the same order
-// whatever order the detectors produced them in.
-bool canonical_less(const Finding& a, const Finding& b) {
-  return std::tie(a.ts, a.connection_id, a.kind, a.cause, a.frames, a.message) <
-         std::tie(b.ts, b.connection_id, b.kind, b.cause, b.frames, b.message);
-}
-
-// What a link can name: a finding's (connection, kind), with its id. Sorted, the ids of one key
-// are a run in ascending order. A flat vector: at the end of a large run (tens of thousands of
-// findings) a node per key would be megabytes on top of the report.
-struct LinkTarget {
-  std::uint64_t connection_id = 0;
-  std::string_view kind;
-  std::uint64_t id = 0;
-  auto operator<=>(const LinkTarget&) const = default;
-};
-
-std::vector<LinkTarget> index_by_link_key(const std::vector<Finding>& findings) {
-  std::vector<LinkTarget> index;
-  index.reserve(findings.size());
-  for (const Finding& f : findings) index.push_back({f.connection_id, f.kind, f.id});
-  std::sort(index.begin(), index.end());
-  return index;
-}
-
+// Every finding's related ids from its links (findings numbered in canonical order).
 void resolve_links(std::vector<Finding>& findings) {
   const bool any = std::any_of(findings.begin(), findings.end(),
                                [](const Finding& f) { return !f.links.empty(); });
-  const std::vector<LinkTarget> index =
-      any ? index_by_link_key(findings) : std::vector<LinkTarget>{};
-  auto by_key = [](const LinkTarget& a, const LinkTarget& b) {
-    return std::tie(a.connection_id, a.kind) < std::tie(b.connection_id, b.kind);
-  };
-  for (Finding& f : findings) {
-    f.related_ids.clear();
-    for (const FindingLink& link : f.links) {
-      // An empty range: the linked finding was not produced, and the link is dropped.
-      const auto [lo, hi] = std::equal_range(index.begin(), index.end(),
-                                             LinkTarget{link.connection_id, link.kind, 0}, by_key);
-      for (auto it = lo; it != hi; ++it) {
-        if (it->id != f.id) f.related_ids.push_back(it->id);
-      }
-    }
-    std::sort(f.related_ids.begin(), f.related_ids.end());
-    f.related_ids.erase(std::unique(f.related_ids.begin(), f.related_ids.end()),
-                        f.related_ids.end());
+  if (!any) {
+    for (Finding& f : findings) f.related_ids.clear();
+    return;
   }
+  LinkIndex index;
+  for (const Finding& f : findings) index.add(f.connection_id, f.kind, f.id);
+  index.sort();
+  for (Finding& f : findings) index.related(f.id, f.links, f.related_ids);
 }
 
 // std::stable_sort's scratch buffer holds half the elements: megabytes at the end of a large

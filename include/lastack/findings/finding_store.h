@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lastack/findings/finding.h"
+#include "lastack/findings/finding_order.h"
 
 namespace lastack::findings {
 
@@ -60,20 +61,15 @@ class FindingStore {
     std::uint32_t cause = 0;
     Severity severity = Severity::info;
   };
-  struct LinkTarget {
-    std::uint64_t connection_id = 0;
-    std::uint32_t kind = 0;
-    std::uint64_t id = 0;
-  };
 
   std::uint32_t intern(std::string_view name);
   std::uint32_t intern_key(std::string_view literal);
   void encode(const Finding& f, std::string& out);
   void decode(std::string_view record, Finding& out) const;
   void load(const Entry& e, std::string& buf) const;
+  void materialise(const Entry& e, std::string& buf, Finding& out) const;
   void spill();
   [[nodiscard]] bool before(const Entry& a, const Entry& b) const;
-  void related_of(std::uint64_t id, const Finding& f, std::vector<std::uint64_t>& out) const;
 
   std::uint64_t budget_;
   std::vector<Entry> entries_;
@@ -89,7 +85,7 @@ class FindingStore {
   std::vector<std::string_view> keys_;
   std::unordered_map<std::string_view, std::uint32_t> key_ids_;
   std::vector<std::uint32_t> name_rank_;  // names_ in string order (finalize)
-  std::vector<LinkTarget> targets_;       // by (connection, kind, id), after finalize
+  LinkIndex links_;                       // after finalize
   std::string scratch_;                   // add(): one record
 };
 

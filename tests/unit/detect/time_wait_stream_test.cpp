@@ -127,6 +127,26 @@ f::ConnectionSummary random_conn(Rng& rng, std::uint64_t id, Timestamp first, co
   return c;
 }
 
+// 10.0.0.1:port -> 10.0.0.2:80, closed by the client, which holds TIME_WAIT from its last packet
+// (times in ms after kBase).
+f::ConnectionSummary closed_by_client(std::uint64_t id, std::uint16_t port, std::int64_t first_ms,
+                                      std::int64_t last_ms) {
+  f::ConnectionSummary c;
+  c.id = id;
+  c.client_ip = ip4(10, 0, 0, 1);
+  c.server_ip = ip4(10, 0, 0, 2);
+  c.client_port = port;
+  c.server_port = 80;
+  c.first_frame = id * 10;
+  c.first_ts = Timestamp{kBase + first_ms * kMs};
+  c.last_ts = Timestamp{kBase + last_ms * kMs};
+  c.close_kind = f::CloseKind::fin;
+  c.active_closer = f::Side::client;
+  c.time_wait_holder = f::Side::client;
+  c.time_wait_start = c.last_ts;
+  return c;
+}
+
 // Where the streaming contract puts the end: after the last packet, at the latest `lateness`
 // after the earliest event only the end reveals (the TIME_WAIT start, else the last packet).
 Timestamp end_delivery(Rng& rng, const f::ConnectionSummary& c, Duration lateness) {
@@ -265,20 +285,7 @@ TEST_CASE(
   settings.port_range_hi = 40000;
   settings.time_wait = Duration::from_s(60);
   auto conn = [](std::uint64_t id, std::int64_t first_ms, std::int64_t last_ms) {
-    f::ConnectionSummary c;
-    c.id = id;
-    c.client_ip = ip4(10, 0, 0, 1);
-    c.server_ip = ip4(10, 0, 0, 2);
-    c.client_port = 40000;
-    c.server_port = 80;
-    c.first_frame = id * 10;
-    c.first_ts = Timestamp{kBase + first_ms * kMs};
-    c.last_ts = Timestamp{kBase + last_ms * kMs};
-    c.close_kind = f::CloseKind::fin;
-    c.active_closer = f::Side::client;
-    c.time_wait_holder = f::Side::client;
-    c.time_wait_start = c.last_ts;
-    return c;
+    return closed_by_client(id, 40000, first_ms, last_ms);
   };
   // #1's TIME_WAIT runs from 1 s; it is finalised at 2 s, everything up to 7 s is swept; #2 on
   // the same four-tuple starts at 10 s (cutting #1's TIME_WAIT there) and #3 at 20.1 s, exactly
@@ -358,20 +365,7 @@ TEST_CASE("tw stream: a start told of late is swept in order while the caller ho
   settings.port_range_hi = 40063;
   settings.time_wait = Duration::from_s(5);
   auto conn = [](std::uint64_t id, std::int64_t first_ms, std::int64_t last_ms) {
-    f::ConnectionSummary c;
-    c.id = id;
-    c.client_ip = ip4(10, 0, 0, 1);
-    c.server_ip = ip4(10, 0, 0, 2);
-    c.client_port = static_cast<std::uint16_t>(40000 + id);
-    c.server_port = 80;
-    c.first_frame = id * 10;
-    c.first_ts = Timestamp{kBase + first_ms * kMs};
-    c.last_ts = Timestamp{kBase + last_ms * kMs};
-    c.close_kind = f::CloseKind::fin;
-    c.active_closer = f::Side::client;
-    c.time_wait_holder = f::Side::client;
-    c.time_wait_start = c.last_ts;
-    return c;
+    return closed_by_client(id, static_cast<std::uint16_t>(40000 + id), first_ms, last_ms);
   };
   std::vector<f::ConnectionSummary> conns = {conn(1, 0, 0)};
   conns[0].close_kind = f::CloseKind::open_at_end;

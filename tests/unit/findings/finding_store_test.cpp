@@ -86,6 +86,11 @@ void check_same(const f::Finding& a, const f::Finding& b) {
   }
 }
 
+void check_same(const std::vector<f::Finding>& got, const std::vector<f::Finding>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) check_same(got[i], want[i]);
+}
+
 }  // namespace
 
 TEST_CASE("finding store: read back from the file in the canonical order, ids and links set",
@@ -109,10 +114,7 @@ TEST_CASE("finding store: a store that stayed in memory becomes report.findings 
   const f::Report want = in_memory();
   const f::Report got = stored(1 << 20);
   CHECK(got.store == nullptr);
-  REQUIRE(got.findings.size() == want.findings.size());
-  for (std::size_t i = 0; i < want.findings.size(); ++i) {
-    check_same(got.findings[i], want.findings[i]);
-  }
+  check_same(got.findings, want.findings);
 }
 
 TEST_CASE("finding store: without a usable temporary directory the findings stay in memory",
@@ -128,8 +130,5 @@ TEST_CASE("finding store: without a usable temporary directory the findings stay
   }
   CHECK(got.store == nullptr);  // nothing reached a file: the findings are objects again
   const f::Report want = in_memory();
-  REQUIRE(got.findings.size() == want.findings.size());
-  for (std::size_t i = 0; i < want.findings.size(); ++i) {
-    check_same(got.findings[i], want.findings[i]);
-  }
+  check_same(got.findings, want.findings);
 }
