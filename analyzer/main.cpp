@@ -121,6 +121,10 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
   void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
     if (writer_ && status_) status_ = writer_->add_connection(c, has_findings);
   }
+  // The connections indexes are built while the pipeline finishes its analysis.
+  void on_connections_end() override {
+    if (writer_ && status_) status_ = writer_->end_connections();
+  }
   void on_finish(const Report& /*report*/) override {}  // see finish()
   // Findings, TIME_WAIT pressure and the run's totals; the database is closed after.
   void finish(const Report& report) {

@@ -2,8 +2,8 @@
 // flow table, detectors — with an observer streaming every connection into an in-memory SQLite
 // database on the pipeline's own thread (as `--db` does), then the JSON report and the terminal
 // summary built from the result. The observer also checks the contract: on_start first, each
-// connection once, on_finish last. The input is written to a scratch file because analyze()
-// takes paths, as the program does.
+// connection once, on_connections_end after the last one, on_finish last. The input is written
+// to a scratch file because analyze() takes paths, as the program does.
 #include <unistd.h>
 
 #include <cstddef>
@@ -40,11 +40,16 @@ class ContractObserver final : public lastack::pipeline::RunObserver {
     writer_ = std::move(opened).value();
   }
   void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
-    if (!started_ || finished_ || !seen_.insert(c.id).second) std::abort();
+    if (!started_ || ended_ || finished_ || !seen_.insert(c.id).second) std::abort();
     if (writer_ && !writer_->add_connection(c, has_findings)) std::abort();
   }
+  void on_connections_end() override {
+    if (!started_ || ended_ || finished_) std::abort();
+    ended_ = true;
+    if (writer_ && !writer_->end_connections()) std::abort();
+  }
   void on_finish(const lastack::findings::Report& report) override {
-    if (!started_ || finished_) std::abort();
+    if (!started_ || !ended_ || finished_) std::abort();
     finished_ = true;
     if (writer_ && !writer_->finish(report)) std::abort();
     // Every connection once, but for half-open attempts a memory cap dropped unanalysed.
@@ -55,6 +60,7 @@ class ContractObserver final : public lastack::pipeline::RunObserver {
  private:
   bool write_;
   bool started_ = false;
+  bool ended_ = false;
   bool finished_ = false;
   std::set<std::uint64_t> seen_;
   std::unique_ptr<lastack::sink::SqliteRunWriter> writer_;

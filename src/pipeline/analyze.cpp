@@ -92,6 +92,7 @@ class Run {
     analyze_time_wait_pressure();
     detect::analyze_half_open_flood(report_);
     report_.finalize();
+    stage_->finish_observer();
     if (options_.observer != nullptr) options_.observer->on_finish(report_);
     if (options_.on_progress) options_.on_progress(progress_);
     return {};

@@ -30,11 +30,13 @@ SummaryStage::SummaryStage(findings::Report& report, const detect::Context& ctx,
 }
 
 SummaryStage::~SummaryStage() {
-  stop_threads();
+  stop_judging();
+  stop_observing();
 }
 
-// The judging thread drains its queue, then the observing thread drains its own.
-void SummaryStage::stop_threads() {
+// The judging thread drains its queue and ends; then the observing thread is told that no
+// more batches come, so that it can end once it has drained its own.
+void SummaryStage::stop_judging() {
   if (worker_.joinable()) {
     {
       const std::lock_guard<std::mutex> lock(mutex_);
@@ -43,14 +45,15 @@ void SummaryStage::stop_threads() {
     changed_.notify_all();
     worker_.join();
   }
-  if (observer_thread_.joinable()) {
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      judging_done_ = true;
-    }
-    changed_.notify_all();
-    observer_thread_.join();
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    judging_done_ = true;
   }
+  changed_.notify_all();
+}
+
+void SummaryStage::stop_observing() {
+  if (observer_thread_.joinable()) observer_thread_.join();
 }
 
 void SummaryStage::make_room() {
@@ -82,8 +85,12 @@ void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
 void SummaryStage::finish() {
   if (current_ && !current_->steps.empty()) hand_over();
   current_.reset();
-  stop_threads();
+  stop_judging();
   if (failure_) std::rethrow_exception(failure_);
+}
+
+void SummaryStage::finish_observer() {
+  stop_observing();
   if (observer_failure_) std::rethrow_exception(observer_failure_);
 }
 
@@ -149,6 +156,8 @@ void SummaryStage::observe() {
     guarded(observer_failure_, [&] { show(*b); });
     recycle(std::move(b));
   }
+  // Not after a judging failure: the observer has not seen every connection.
+  if (!failure_) guarded(observer_failure_, [&] { observer_->on_connections_end(); });
 }
 
 void SummaryStage::consume(Batch& b) {

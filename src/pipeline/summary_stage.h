@@ -77,8 +77,11 @@ class SummaryStage {
   // From now on (tracking thread): connections first seen at `t` or later may still be told of
   // late (detect::TimeWaitAccumulator::advance).
   void hold(Timestamp t) { hold_ = t; }
-  // Hands over what is left and waits for the worker; rethrows what the worker threw.
+  // Hands over what is left and waits for the judging thread; rethrows what it threw. The
+  // observing thread goes on with the last batches and the observer's on_connections_end().
   void finish();
+  // Waits for the observing thread (after finish()); rethrows what it threw.
+  void finish_observer();
 
   // The TIME_WAIT pressure over every connection (after finish()).
   detect::TimeWaitAccumulator& time_wait() { return time_wait_; }
@@ -91,7 +94,8 @@ class SummaryStage {
   void recycle(std::unique_ptr<Batch> b);
   void work();
   void observe();
-  void stop_threads();
+  void stop_judging();
+  void stop_observing();
   void consume(Batch& b);
   void judge(Finished& f, Batch& b, const Step& step);
   void show(const Batch& b);

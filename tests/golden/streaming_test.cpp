@@ -28,14 +28,23 @@ class Recorder final : public lastack::pipeline::RunObserver {
  public:
   void on_start(const f::Report& head) override { inputs_at_start = head.inputs.size(); }
   void on_connection(const f::ConnectionSummary& c, bool has_findings) override {
+    if (ended) ++after_end;
     ids.push_back(c.id);
     if (has_findings) flagged.push_back(c.id);
+  }
+  void on_connections_end() override {
+    if (ended) ++after_end;
+    ended = true;
+    ids_at_end = ids.size();
   }
   void on_finish(const f::Report& report) override {
     finished = true;
     findings_at_finish = report.findings.size();
   }
 
+  bool ended = false;         // on_connections_end() came (before on_finish: ids_at_end)
+  std::size_t after_end = 0;  // calls after it that should not have come
+  std::size_t ids_at_end = 0;
   std::size_t inputs_at_start = 0;
   std::vector<std::uint64_t> ids;
   std::vector<std::uint64_t> flagged;
@@ -63,6 +72,9 @@ TEST_CASE("streaming: the observer sees every connection once, the report lists 
   const f::Report r = analyze(samples, rec);
   CHECK(rec.inputs_at_start == 2);
   CHECK(rec.finished);
+  CHECK(rec.ended);  // once, after the last connection
+  CHECK(rec.after_end == 0);
+  CHECK(rec.ids_at_end == rec.ids.size());
   CHECK(rec.findings_at_finish == r.findings.size());
   REQUIRE(rec.ids.size() == r.connection_count);
   std::vector<std::uint64_t> sorted = rec.ids;

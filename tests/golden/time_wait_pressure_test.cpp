@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lastack/pipeline/analyze.h"
 #include "lastack/sink/sinks.h"
 #include "lastack/synth/pressure_schedule.h"
@@ -216,6 +218,14 @@ TEST_CASE("tw: synthetic schedule, peak and rate equal the independent computati
       const auto errors = lastack::test::validate_report(json);
       CHECK(errors.empty());
       for (const auto& err : errors) UNSCOPED_INFO(err);
+      // The database holds the same series, written as the JSON writes them.
+      REQUIRE(p.series.size() > 1);
+      const std::string db = tmp.file("schedule.db");
+      REQUIRE(lastack::sink::append_sqlite(r, db).ok());
+      CHECK(sql_rows(db, "SELECT series_json FROM time_wait_pairs") ==
+            std::vector<std::string>{nlohmann::json(p.series).dump()});
+      CHECK(sql_rows(db, "SELECT series_json FROM time_wait_holders WHERE role = 'client'") ==
+            std::vector<std::string>{nlohmann::json(h->series).dump()});
     }
   }
 }
@@ -337,8 +347,25 @@ TEST_CASE("tw: text summary and SQLite tables, with the README's archive query",
   REQUIRE(lastack::sink::append_sqlite(r, db).ok());
   f::Settings s;
   s.server_tw_peak = 100;
-  REQUIRE(lastack::sink::append_sqlite(analyze(real("server_close_many.server"), s), db).ok());
+  const f::Report r2 = analyze(real("server_close_many.server"), s);
+  REQUIRE(lastack::sink::append_sqlite(r2, db).ok());
   CHECK(sql_rows(db, "SELECT count(*) FROM time_wait_pairs") == std::vector<std::string>{"2"});
+  // The series columns hold the report's series as its JSON writes them.
+  for (const auto& [run, report] : {std::pair{1, &r}, std::pair{2, &r2}}) {
+    REQUIRE(report->time_wait.has_value());
+    const std::string where = " WHERE run_id = " + std::to_string(run);
+    for (const f::TimeWaitPair& p : report->time_wait->pairs) {
+      CHECK(sql_rows(db, "SELECT series_json FROM time_wait_pairs" + where + " AND client_ip = '" +
+                             lastack::to_string(p.client_ip) + "'") ==
+            std::vector<std::string>{nlohmann::json(p.series).dump()});
+    }
+    for (const f::TimeWaitHolder& h : report->time_wait->holders) {
+      CHECK(sql_rows(db, "SELECT series_json FROM time_wait_holders" + where + " AND ip = '" +
+                             lastack::to_string(h.ip) + "' AND role = '" +
+                             std::string(f::to_string(h.role)) + "'") ==
+            std::vector<std::string>{nlohmann::json(h.series).dump()});
+    }
+  }
   CHECK(sql_rows(db,
                  "SELECT ip, role, peak, under_pressure FROM time_wait_holders ORDER BY "
                  "run_id") ==

@@ -38,6 +38,10 @@ class RunObserver {
   virtual void on_start(const findings::Report& head) = 0;
   // A connection was finalised; `has_findings`: it has findings of its own.
   virtual void on_connection(const findings::ConnectionSummary& c, bool has_findings) = 0;
+  // Every connection has been shown; called on the same thread as on_connection, while the
+  // run still finishes its analysis (TIME_WAIT pressure's last sweep): work done here overlaps
+  // it instead of following it.
+  virtual void on_connections_end() {}
   // The report is complete (findings numbered, TIME_WAIT pressure computed).
   virtual void on_finish(const findings::Report& report) = 0;
 };

@@ -23,6 +23,9 @@ Status write_json(const findings::Report& report, const std::string& path);
 // goes, so that memory does not grow with the number of connections:
 //   open()            the run row and one row per input (status "incomplete");
 //   add_connection()  each connection as it is finalised (committed in batches);
+//   end_connections() optional: no more connections; commits them and builds the connections
+//                     table's indexes (finish() does it otherwise), which can then overlap
+//                     the end of the analysis;
 //   finish()          completes the inputs, writes the findings and TIME_WAIT pressure.
 // A run stopped before finish() (kill -9, power loss) leaves its committed connections and
 // inputs still "incomplete"; after a failure every later call returns that failure.
@@ -38,6 +41,7 @@ class SqliteRunWriter {
 
   // `has_findings`: the connection has findings (the findings rows will point at it).
   Status add_connection(const findings::ConnectionSummary& c, bool has_findings);
+  Status end_connections();
   // `report`: the final report (its inputs in the order given to open()).
   Status finish(const findings::Report& report);
 

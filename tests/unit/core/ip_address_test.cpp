@@ -4,6 +4,11 @@
 #include <compare>
 #include <cstdint>
 
+#include <arpa/inet.h>
+
+#include <array>
+#include <string>
+
 #include "lastack/core/ip_address.h"
 
 TEST_CASE("IP addresses print canonically and as endpoints", "[core][ip]") {
@@ -17,6 +22,24 @@ TEST_CASE("IP addresses print canonically and as endpoints", "[core][ip]") {
   CHECK(lastack::format_endpoint(a, 443) == "[2001:db8::1]:443");
   CHECK_FALSE(lastack::parse_ip("10.0.0.256", a));
   CHECK_FALSE(lastack::parse_ip("example.com", a));
+}
+
+TEST_CASE("IPv4 addresses print as inet_ntop prints them, for every octet value", "[core][ip]") {
+  for (unsigned v = 0; v < 256; ++v) {
+    lastack::IpAddress a;
+    a.version = 4;
+    const auto b = static_cast<std::uint8_t>(v);
+    a.bytes[0] = b;
+    a.bytes[1] = static_cast<std::uint8_t>(255 - v);
+    a.bytes[2] = b;
+    a.bytes[3] = static_cast<std::uint8_t>(v * 7);
+    std::array<char, INET_ADDRSTRLEN> want{};
+    REQUIRE(inet_ntop(AF_INET, a.bytes.data(), want.data(), want.size()) != nullptr);
+    lastack::IpBuffer buf;
+    const std::size_t n = lastack::format_ip(a, buf);
+    CHECK(std::string(buf.data(), n) == std::string(want.data()));
+    CHECK(buf[n] == '\0');
+  }
 }
 
 TEST_CASE("IP addresses order IPv4 before IPv6", "[core][ip]") {
@@ -43,11 +66,10 @@ TEST_CASE("IpAddress order is version, then bytes lexicographically", "[core][ip
   for (int i = 0; i < 20000; ++i) {
     const lastack::IpAddress x = random_address();
     const lastack::IpAddress y = random_address();
-    const auto expected =
-        x.version != y.version ? x.version <=> y.version
-                               : std::lexicographical_compare_three_way(
-                                     x.bytes.begin(), x.bytes.end(), y.bytes.begin(),
-                                     y.bytes.end());
+    const auto expected = x.version != y.version
+                              ? x.version <=> y.version
+                              : std::lexicographical_compare_three_way(
+                                    x.bytes.begin(), x.bytes.end(), y.bytes.begin(), y.bytes.end());
     REQUIRE((x <=> y) == expected);
     REQUIRE((x == y) == (expected == 0));
   }

@@ -120,6 +120,11 @@ TEST_CASE("SQLite: runs are appended, never replaced", "[sink][sqlite]") {
                    "SELECT count(*) FROM findings f JOIN connections c ON "
                    "c.id = f.connection_id WHERE c.run_id != f.run_id") == "0");
   CHECK(sql_scalar(db.path, "PRAGMA foreign_key_check") == "<none>");
+  // Runs appended to a database that has the connections indexes keep them complete.
+  CHECK(sql_scalar(db.path, "PRAGMA integrity_check") == "ok");
+  CHECK(sql_scalar(db.path,
+                   "SELECT count(*) FROM connections INDEXED BY connections_server "
+                   "WHERE server_ip > ''") == "10");
 }
 
 TEST_CASE("SQLite: which servers lose final ACKs most often is one query", "[sink][sqlite]") {
@@ -206,6 +211,11 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
   CHECK(sql_scalar(db.path, "SELECT count(*) FROM runs") == "1");
   CHECK(sql_scalar(db.path, "SELECT count(*) FROM connections") == "0");
   CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs WHERE status = 'incomplete'") == "2");
+  // The connections indexes come when a run ends; the next run to end builds them.
+  const std::string connection_indexes =
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+      "('connections_server', 'connections_run')";
+  CHECK(sql_scalar(db.path, connection_indexes) == "0");
 
   auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
   REQUIRE(writer.ok());
@@ -215,6 +225,8 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
     REQUIRE(writer.value()->add_connection(c, flagged).ok());
   }
   REQUIRE(writer.value()->finish(r).ok());
+  CHECK(sql_scalar(db.path, connection_indexes) == "2");
+  CHECK(sql_scalar(db.path, "PRAGMA integrity_check") == "ok");
   const std::string run2 = "(SELECT max(id) FROM runs)";
   CHECK(sql_scalar(db.path, "SELECT count(*) FROM inputs WHERE run_id = " + run2 +
                                 " AND status = 'incomplete'") == "0");
