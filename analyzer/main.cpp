@@ -121,13 +121,23 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
   void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
     if (writer_ && status_) status_ = writer_->add_connection(c, has_findings);
   }
-  // The connections indexes are built while the pipeline finishes its analysis.
+  // The connections indexes are built on a thread of their own, while the pipeline finishes
+  // its analysis and the JSON report is written; finish() waits for it.
   void on_connections_end() override {
-    if (writer_ && status_) status_ = writer_->end_connections();
+    if (!writer_ || !status_) return;
+    indexer_ = std::jthread([this] {
+      try {
+        status_ = writer_->end_connections();
+      } catch (...) {
+        indexer_failure_ = std::current_exception();
+      }
+    });
   }
   void on_finish(const Report& /*report*/) override {}  // see finish()
   // Findings, TIME_WAIT pressure and the run's totals; the database is closed after.
   void finish(const Report& report) {
+    if (indexer_.joinable()) indexer_.join();
+    if (indexer_failure_) std::rethrow_exception(indexer_failure_);
     if (writer_ && status_) status_ = writer_->finish(report);
     writer_.reset();
   }
@@ -139,6 +149,8 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
   std::string path_;
   std::unique_ptr<lastack::sink::SqliteRunWriter> writer_;
   lastack::Status status_;
+  std::exception_ptr indexer_failure_;
+  std::jthread indexer_;  // declared last: joined before the writer it uses goes
 };
 
 // Writes the requested reports; false when one of them could not be written. The database is

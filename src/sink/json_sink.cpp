@@ -1,7 +1,13 @@
 // The JSON report of report-contract.md. Key order is written out explicitly (ordered_json), so
 // the layout below *is* the contract: add keys, never rename or reorder existing ones.
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "json_parts.h"
 #include "lastack/core/ip_address.h"
@@ -130,45 +136,118 @@ Json finding_json(const ConnectionIndex& index, const f::Finding& fd) {
   return j;
 }
 
-void add_side_counts(Json& j, const f::SideCounts& s, const char* dir) {
-  const std::string d(dir);
-  j["syns_" + d] = s.syns;
-  j["fins_" + d] = s.fins;
-  j["rsts_" + d] = s.rsts;
-}
+// A connection summary written straight as text, in the layout nlohmann's dump(2) gives it as
+// an element of the report's "connections" array (the first line's indent comes with the
+// separator): a report lists up to every connection (--connections all), and building a JSON
+// value per summary cost more than the rest of the report. Every value is an integer, a bool,
+// null or a string; a string with anything but printable ASCII goes through nlohmann, so the
+// escaping is the same.
+class ConnectionText {
+ public:
+  explicit ConnectionText(std::string& out) : out_(out) {}
 
-Json connection_json(const f::ConnectionSummary& c) {
-  Json j = Json::object();
-  j["id"] = c.id;
-  j["client"] = format_endpoint(c.client_ip, c.client_port);
-  j["server"] = format_endpoint(c.server_ip, c.server_port);
-  j["incarnation"] = c.incarnation;
-  j["input"] = c.input;
-  j["first_frame"] = c.first_frame;
-  j["first_ts"] = format_rfc3339(c.first_ts);
-  j["last_ts"] = format_rfc3339(c.last_ts);
-  j["handshake_seen"] = c.handshake_seen;
-  j["mid_stream"] = c.mid_stream;
-  j["close_kind"] = f::to_string(c.close_kind);
-  j["active_closer"] = f::to_string(c.active_closer);
-  j["time_wait_holder"] = f::to_string(c.time_wait_holder);
-  j["time_wait_start"] = ts_json(c.time_wait_start);
-  j["final_ack_seen"] = c.final_ack_seen;
-  j["client_state"] = c.client_final_state;
-  j["server_state"] = c.server_final_state;
-  j["packets_c2s"] = c.client.packets;
-  j["packets_s2c"] = c.server.packets;
-  j["bytes_c2s"] = c.client.bytes;
-  j["bytes_s2c"] = c.server.bytes;
-  add_side_counts(j, c.client, "c2s");
-  add_side_counts(j, c.server, "s2c");
-  j["history"] = c.history;
-  j["vantage"] = f::to_string(c.vantage);
-  j["interface_id"] = c.interface_id;
-  if (c.vlan != 0) j["vlan"] = c.vlan;  // only when tagged: untagged reports stay as they were
-  j["finding_ids"] = detail::ids_json(c.finding_ids);
-  return j;
-}
+  void write(const f::ConnectionSummary& c) {
+    out_ += '{';
+    number("id", c.id);
+    string("client", format_endpoint(c.client_ip, c.client_port));
+    string("server", format_endpoint(c.server_ip, c.server_port));
+    number("incarnation", c.incarnation);
+    number("input", c.input);
+    number("first_frame", c.first_frame);
+    timestamp("first_ts", c.first_ts);
+    timestamp("last_ts", c.last_ts);
+    boolean("handshake_seen", c.handshake_seen);
+    boolean("mid_stream", c.mid_stream);
+    string("close_kind", f::to_string(c.close_kind));
+    string("active_closer", f::to_string(c.active_closer));
+    string("time_wait_holder", f::to_string(c.time_wait_holder));
+    if (c.time_wait_start) {
+      timestamp("time_wait_start", *c.time_wait_start);
+    } else {
+      key("time_wait_start");
+      out_ += "null";
+    }
+    boolean("final_ack_seen", c.final_ack_seen);
+    string("client_state", c.client_final_state);
+    string("server_state", c.server_final_state);
+    number("packets_c2s", c.client.packets);
+    number("packets_s2c", c.server.packets);
+    number("bytes_c2s", c.client.bytes);
+    number("bytes_s2c", c.server.bytes);
+    side_counts(c.client, "c2s");
+    side_counts(c.server, "s2c");
+    string("history", c.history);
+    string("vantage", f::to_string(c.vantage));
+    number("interface_id", c.interface_id);
+    if (c.vlan != 0)
+      number("vlan", c.vlan);  // only when tagged: untagged reports stay as they were
+    ids("finding_ids", c.finding_ids);
+    out_ += "\n    }";
+  }
+
+ private:
+  static constexpr std::string_view kKeyIndent = "\n      ";
+
+  void key(std::string_view k) {
+    if (out_.back() != '{') out_ += ',';
+    out_ += kKeyIndent;
+    out_ += '"';
+    out_ += k;
+    out_ += "\": ";
+  }
+  void append_number(std::uint64_t v) {
+    std::array<char, 24> buf{};
+    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out_.append(buf.data(), res.ptr);
+  }
+  void number(std::string_view k, std::uint64_t v) {
+    key(k);
+    append_number(v);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    out_ += v ? "true" : "false";
+  }
+  void string(std::string_view k, std::string_view v) {
+    key(k);
+    const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+      return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
+    });
+    if (plain) {
+      out_ += '"';
+      out_ += v;
+      out_ += '"';
+    } else {
+      out_ += detail::dump(Json(std::string(v)), -1);
+    }
+  }
+  void timestamp(std::string_view k, Timestamp ts) {
+    Rfc3339Buffer buf;
+    string(k, std::string_view(buf.data(), format_rfc3339(ts, buf)));
+  }
+  void side_counts(const f::SideCounts& s, std::string_view dir) {
+    for (const auto& [name, v] :
+         {std::pair{"syns_", s.syns}, {"fins_", s.fins}, {"rsts_", s.rsts}}) {
+      key(std::string(name) + std::string(dir));
+      append_number(v);
+    }
+  }
+  void ids(std::string_view k, const std::vector<std::uint64_t>& v) {
+    key(k);
+    if (v.empty()) {
+      out_ += "[]";
+      return;
+    }
+    out_ += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      out_ += i == 0 ? "\n        " : ",\n        ";
+      append_number(v[i]);
+    }
+    out_ += "\n      ]";
+  }
+
+  std::string& out_;
+};
 
 // The TIME_WAIT pressure section: the 20 pairs and holders with the highest peaks, plus every
 // one a finding names; the SQLite database keeps them all.
@@ -329,6 +408,30 @@ bool emit_array(std::string_view key, std::size_t count, Each&& each, std::strin
   return emit("\n  ");
 }
 
+// The "connections" array, as emit_array would write it, in pieces of about 64 KiB.
+bool emit_connections(const std::vector<const f::ConnectionSummary*>& listed,
+                      std::string_view& rest, const JsonEmit& emit) {
+  const std::string_view marker = "\n  \"connections\": []";
+  const std::size_t at = rest.find(marker);
+  if (at == std::string_view::npos) return emit(rest);  // cannot happen: the head has the key
+  const std::size_t open = at + marker.size() - 1;      // just after '['
+  if (!emit(rest.substr(0, open))) return false;
+  rest.remove_prefix(open);  // now "]..."
+  if (listed.empty()) return true;
+  std::string piece;
+  ConnectionText text(piece);
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    piece += i == 0 ? "\n    " : ",\n    ";
+    text.write(*listed[i]);
+    if (piece.size() >= 64 * 1024) {
+      if (!emit(piece)) return false;
+      piece.clear();
+    }
+  }
+  piece += "\n  ";
+  return emit(piece);
+}
+
 }  // namespace
 
 bool stream_json(const findings::Report& report, const JsonEmit& emit) {
@@ -342,11 +445,7 @@ bool stream_json(const findings::Report& report, const JsonEmit& emit) {
           [&](std::size_t i) { return finding_json(index, findings[i]); }, rest, emit)) {
     return false;
   }
-  if (!emit_array(
-          "connections", listed.size(), [&](std::size_t i) { return connection_json(*listed[i]); },
-          rest, emit)) {
-    return false;
-  }
+  if (!emit_connections(listed, rest, emit)) return false;
   return emit(rest);
 }
 

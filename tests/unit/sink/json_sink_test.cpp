@@ -245,6 +245,28 @@ TEST_CASE("JSON report: listed connections with IPv6 endpoints in brackets", "[s
   CHECK(ja["connections"][3]["mid_stream"] == true);
 }
 
+// Connection summaries are written as text directly (not through nlohmann): the report must
+// still be exactly what nlohmann's dump(2) makes of it, strings that need escaping included.
+TEST_CASE("JSON report: connections are laid out and escaped as nlohmann lays them out",
+          "[sink][json]") {
+  f::Report r = lastack::test::make_fixture_report();
+  r.settings.all_connections = true;
+  REQUIRE(r.connections.size() == 4);
+  r.connections[1].vlan = 42;
+  r.connections[2].history = "Sh\"A\\d\x01\tF\xc3\xa9";  // quote, backslash, controls, UTF-8
+  r.connections[3].client_final_state = "\x7f";
+  const std::string text = lastack::sink::to_json(r);
+  const ordered_json j = ordered_json::parse(text);
+  CHECK(text == j.dump(2) + "\n");
+  REQUIRE(j["connections"].size() == 4);
+  CHECK(j["connections"][1]["vlan"] == 42);
+  CHECK_FALSE(j["connections"][0].contains("vlan"));
+  CHECK(j["connections"][2]["history"] == r.connections[2].history);
+  CHECK(j["connections"][3]["client_state"] == "\x7f");
+  CHECK(j["connections"][0]["bytes_c2s"] == r.connections[0].client.bytes);
+  CHECK(j["connections"][0]["first_frame"] == r.connections[0].first_frame);
+}
+
 TEST_CASE("JSON report: no findings gives empty arrays", "[sink][json]") {
   const ordered_json j =
       ordered_json::parse(lastack::sink::to_json(lastack::test::make_quiet_report()));
