@@ -148,6 +148,7 @@ class ConnectionText {
 
   void write(const f::ConnectionSummary& c) {
     out_ += '{';
+    first_ = true;
     number("id", c.id);
     string("client", format_endpoint(c.client_ip, c.client_port));
     string("server", format_endpoint(c.server_ip, c.server_port));
@@ -174,8 +175,12 @@ class ConnectionText {
     number("packets_s2c", c.server.packets);
     number("bytes_c2s", c.client.bytes);
     number("bytes_s2c", c.server.bytes);
-    side_counts(c.client, "c2s");
-    side_counts(c.server, "s2c");
+    number("syns_c2s", c.client.syns);
+    number("fins_c2s", c.client.fins);
+    number("rsts_c2s", c.client.rsts);
+    number("syns_s2c", c.server.syns);
+    number("fins_s2c", c.server.fins);
+    number("rsts_s2c", c.server.rsts);
     string("history", c.history);
     string("vantage", f::to_string(c.vantage));
     number("interface_id", c.interface_id);
@@ -189,7 +194,8 @@ class ConnectionText {
   static constexpr std::string_view kKeyIndent = "\n      ";
 
   void key(std::string_view k) {
-    if (out_.back() != '{') out_ += ',';
+    if (!first_) out_ += ',';
+    first_ = false;
     out_ += kKeyIndent;
     out_ += '"';
     out_ += k;
@@ -225,13 +231,6 @@ class ConnectionText {
     Rfc3339Buffer buf;
     string(k, std::string_view(buf.data(), format_rfc3339(ts, buf)));
   }
-  void side_counts(const f::SideCounts& s, std::string_view dir) {
-    for (const auto& [name, v] :
-         {std::pair{"syns_", s.syns}, {"fins_", s.fins}, {"rsts_", s.rsts}}) {
-      key(std::string(name) + std::string(dir));
-      append_number(v);
-    }
-  }
   void ids(std::string_view k, const std::vector<std::uint64_t>& v) {
     key(k);
     if (v.empty()) {
@@ -247,6 +246,7 @@ class ConnectionText {
   }
 
   std::string& out_;
+  bool first_ = true;  // no key written yet in this object
 };
 
 // The TIME_WAIT pressure section: the 20 pairs and holders with the highest peaks, plus every
