@@ -334,7 +334,6 @@ struct SqliteRunWriter::Impl {
     // run, and checking each connection row's two parents cost a fifth of the run's time. The
     // schema keeps its REFERENCES (PRAGMA foreign_key_check: tests/unit/sink/sqlite_sink_test).
     if (Status st = db.exec("PRAGMA foreign_keys = OFF"); !st) return st;
-    if (Status st = db.exec("PRAGMA cache_size = -2000"); !st) return st;
     if (Status st = begin(); !st) return st;
     if (Status st = ensure_schema(db); !st) return st;
     // Statements are prepared after the schema exists.
