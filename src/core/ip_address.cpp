@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstring>
 
 namespace lastack {
@@ -23,22 +24,76 @@ std::size_t format_ipv4(const std::uint8_t* b, IpBuffer& out) {
   return n;
 }
 
+// The longest run of two or more zero groups (the first of equal ones), which RFC 5952 §4.2
+// writes as "::"; len 0 when there is none.
+struct ZeroRun {
+  int base = 0;
+  int len = 0;
+};
+
+ZeroRun longest_zero_run(const std::array<unsigned, 8>& groups) {
+  ZeroRun best;
+  ZeroRun cur;
+  for (int i = 0; i < 8; ++i) {
+    if (groups[static_cast<std::size_t>(i)] != 0) {
+      cur.len = 0;
+      continue;
+    }
+    if (cur.len == 0) cur.base = i;
+    if (++cur.len > best.len) best = cur;
+  }
+  if (best.len < 2) best.len = 0;
+  return best;
+}
+
+std::size_t put_hex_group(unsigned v, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::size_t n = 0;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    const unsigned d = (v >> shift) & 0xF;
+    if (d != 0 || n != 0 || shift == 0) out[n++] = kDigits[d];
+  }
+  return n;
+}
+
+// RFC 5952 text written directly, the same as glibc's inet_ntop (lowercase hex without leading
+// zeros, the longest zero run as "::", and an IPv4-mapped or IPv4-compatible address ending in
+// a dotted quad), which goes through sprintf once per group.
+std::size_t format_ipv6(const std::uint8_t* b, IpBuffer& out) {
+  std::array<unsigned, 8> groups{};
+  for (std::size_t i = 0; i < 8; ++i) groups[i] = unsigned{b[2 * i]} << 8 | b[2 * i + 1];
+  const ZeroRun zeros = longest_zero_run(groups);
+  std::size_t n = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (zeros.len != 0 && i >= zeros.base && i < zeros.base + zeros.len) {
+      if (i == zeros.base) out[n++] = ':';
+      continue;
+    }
+    if (i != 0) out[n++] = ':';
+    if (i == 6 && zeros.base == 0 &&
+        (zeros.len == 6 || (zeros.len == 5 && groups[5] == 0xFFFF))) {
+      IpBuffer quad;
+      const std::size_t q = format_ipv4(b + 12, quad);
+      std::memcpy(out.data() + n, quad.data(), q);
+      n += q;
+      break;
+    }
+    n += put_hex_group(groups[static_cast<std::size_t>(i)], out.data() + n);
+  }
+  if (zeros.len != 0 && zeros.base + zeros.len == 8) out[n++] = ':';
+  out[n] = '\0';
+  return n;
+}
+
 }  // namespace
 
 std::size_t format_ip(const IpAddress& a, IpBuffer& out) {
   static_assert(sizeof(IpBuffer) >= INET6_ADDRSTRLEN);
-  out[0] = '\0';
-  if (a.version == 4) {
-    return format_ipv4(a.bytes.data(), out);
-  }
-  if (a.version == 6) {
-    inet_ntop(AF_INET6, a.bytes.data(), out.data(),
-              static_cast<socklen_t>(out.size()));  // glibc follows RFC 5952
-  } else {
-    out[0] = '?';
-    out[1] = '\0';
-  }
-  return std::strlen(out.data());
+  if (a.version == 4) return format_ipv4(a.bytes.data(), out);
+  if (a.version == 6) return format_ipv6(a.bytes.data(), out);
+  out[0] = '?';
+  out[1] = '\0';
+  return 1;
 }
 
 std::string to_string(const IpAddress& a) {

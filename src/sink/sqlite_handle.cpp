@@ -64,10 +64,10 @@ Result<std::int64_t> SqliteStmt::query_int() {
   return result;
 }
 
-Row::~Row() {
-  sqlite3_reset(stmt_.get());
-  sqlite3_clear_bindings(stmt_.get());
-}
+// The bindings are left in place, not cleared (clearing them took a few percent of a connection
+// row): run() refuses a row that did not bind every parameter, so no statement ever steps with
+// a value left over from an earlier row.
+Row::~Row() { sqlite3_reset(stmt_.get()); }
 
 void Row::check(int rc) {
   if (rc != SQLITE_OK && failed_at_ == 0) failed_at_ = next_;
@@ -128,6 +128,11 @@ Row& Row::ip(const IpAddress& a) {
 Status Row::run() {
   if (failed_at_ != 0) {
     return stmt_.db().error("cannot bind parameter " + std::to_string(failed_at_));
+  }
+  if (const int want = sqlite3_bind_parameter_count(stmt_.get()); next_ - 1 != want) {
+    return make_error(ErrorCode::usage, "a database row binds " + std::to_string(next_ - 1) +
+                                            " of its statement's " + std::to_string(want) +
+                                            " parameters");
   }
   const int rc = sqlite3_step(stmt_.get());
   // Read the message before reset: sqlite3_reset may overwrite it.

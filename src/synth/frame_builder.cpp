@@ -52,7 +52,9 @@ std::uint16_t fold(std::uint32_t acc) {
 }
 
 // Structured options in a fixed order (MSS, WS, SACK-permitted, TS), then the raw bytes, then
-// NOPs up to a multiple of 4. More than 40 bytes are cut to 40 (the header cannot hold more).
+// NOPs up to a multiple of 4. TS is preceded by NOPs that align its values to 32 bits, as Linux
+// and RFC 7323 Appendix A lay it out (NOP, NOP, TS on a segment that carries only TS). More
+// than 40 bytes are cut to 40 (the header cannot hold more).
 Bytes tcp_options(const TcpSegmentSpec& s) {
   Bytes o;
   if (s.mss) {
@@ -70,6 +72,7 @@ Bytes tcp_options(const TcpSegmentSpec& s) {
     put_u8(o, 2);
   }
   if (s.ts_val) {
+    while (o.size() % 4 != 2) put_u8(o, 1);
     put_u8(o, 8);
     put_u8(o, 10);
     put_u32be(o, *s.ts_val);

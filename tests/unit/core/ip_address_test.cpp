@@ -42,6 +42,53 @@ TEST_CASE("IPv4 addresses print as inet_ntop prints them, for every octet value"
   }
 }
 
+TEST_CASE("IPv6 addresses print as inet_ntop prints them", "[core][ip]") {
+  // Every pattern of zero and non-zero groups (the "::" placement), each with group values
+  // that exercise leading-zero suppression, the IPv4-mapped (::ffff:a.b.c.d) and compatible
+  // (::a.b.c.d) forms, and a spread of pseudo-random addresses.
+  const std::array<unsigned, 6> values = {0x1, 0xffff, 0xdb8, 0x10, 0xabc0, 0x2001};
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  auto check = [](const lastack::IpAddress& a) {
+    std::array<char, INET6_ADDRSTRLEN> want{};
+    REQUIRE(inet_ntop(AF_INET6, a.bytes.data(), want.data(), want.size()) != nullptr);
+    lastack::IpBuffer buf;
+    const std::size_t n = lastack::format_ip(a, buf);
+    CHECK(std::string(buf.data(), n) == std::string(want.data()));
+    CHECK(buf[n] == '\0');
+  };
+  for (unsigned mask = 0; mask < 256; ++mask) {
+    for (std::size_t v = 0; v < values.size(); ++v) {
+      lastack::IpAddress a;
+      a.version = 6;
+      for (std::size_t g = 0; g < 8; ++g) {
+        if ((mask >> g & 1U) == 0) continue;
+        const unsigned word = values[(v + g) % values.size()];
+        a.bytes[2 * g] = static_cast<std::uint8_t>(word >> 8);
+        a.bytes[2 * g + 1] = static_cast<std::uint8_t>(word);
+      }
+      check(a);
+      for (int r = 0; r < 4; ++r) {  // the same zero pattern with random non-zero groups
+        for (std::size_t g = 0; g < 8; ++g) {
+          if ((mask >> g & 1U) == 0) continue;
+          const auto word = static_cast<unsigned>(next() % 0xFFFF) + 1;
+          a.bytes[2 * g] = static_cast<std::uint8_t>(word >> 8);
+          a.bytes[2 * g + 1] = static_cast<std::uint8_t>(word);
+        }
+        check(a);
+      }
+    }
+  }
+  lastack::IpAddress mapped;
+  REQUIRE(lastack::parse_ip("::ffff:192.0.2.1", mapped));
+  check(mapped);
+  lastack::IpBuffer buf;
+  CHECK(std::string(buf.data(), lastack::format_ip(mapped, buf)) == "::ffff:192.0.2.1");
+}
+
 TEST_CASE("IP addresses order IPv4 before IPv6", "[core][ip]") {
   lastack::IpAddress v4;
   lastack::IpAddress v6;

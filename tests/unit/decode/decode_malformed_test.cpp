@@ -354,6 +354,32 @@ TEST_CASE("Well-formed rare options decode", "[decode]") {
   CHECK(opts_of({3, 3, 15}).wscale == 15);                        // kept as sent
 }
 
+TEST_CASE("Timestamps read the same in every option layout", "[decode]") {
+  // NOP, NOP, TS (Linux, RFC 7323 Appendix A) takes a direct path; TS first, TS after other
+  // options, and the aligned layout followed by more options go through the option loop.
+  auto opts_of = [](const Bytes& raw) {
+    const auto d = run_decode(frame_with_options(raw));
+    REQUIRE(d.outcome == Outcome::tcp);
+    return d.tcp.options;
+  };
+  const Bytes ts = {8, 10, 0x01, 0x02, 0x03, 0x04, 0xA0, 0xB0, 0xC0, 0xD0};
+  auto with = [&ts](Bytes before, const Bytes& after) {
+    before.insert(before.end(), ts.begin(), ts.end());
+    before.insert(before.end(), after.begin(), after.end());
+    return before;
+  };
+  for (const Bytes& raw : {with({1, 1}, {}), with({}, {1, 1}), with({2, 4, 5, 0xB4, 1, 1}, {}),
+                           with({1, 1}, {3, 3, 7, 1}), with({1, 1}, {0, 0, 0, 0})}) {
+    INFO("options of " << raw.size() << " bytes, first " << int{raw[0]});
+    const auto o = opts_of(raw);
+    CHECK(o.has_timestamps);
+    CHECK(o.ts_val == 0x01020304);
+    CHECK(o.ts_ecr == 0xA0B0C0D0);
+  }
+  CHECK(opts_of(with({1, 1}, {3, 3, 7, 1})).wscale == 7);  // the loop reads past the TS
+  CHECK(malformed_of(frame_with_options({1, 1, 8, 10, 0, 0})) == Malformed::tcp_bad_options);
+}
+
 TEST_CASE("Outcome and Malformed names match the enumerators", "[decode]") {
   CHECK(decode::to_string(Outcome::tcp) == "tcp");
   CHECK(decode::to_string(Outcome::not_ip) == "not_ip");
