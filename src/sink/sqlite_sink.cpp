@@ -280,20 +280,23 @@ Result<Statements> prepare_all(SqliteDb& db) {
 // [[offset_s, value], ...] as nlohmann's compact dump writes it (integers only), without
 // building a JSON value per point: a run writes one series per TIME_WAIT pair and holder.
 std::string series_text(const f::StepSeries& series) {
-  std::string out = "[";
-  std::array<char, 24> num{};
-  auto put = [&](auto v) {
-    const auto res = std::to_chars(num.data(), num.data() + num.size(), v);
-    out.append(num.data(), res.ptr);
-  };
+  // At most 20 digits and a sign per number, plus ",[", "," and "]": sized once, then written
+  // in place and cut to what was written.
+  constexpr std::size_t kMaxPoint = 2 * 21 + 4;
+  std::string out(2 + series.size() * kMaxPoint, '\0');
+  char* p = out.data();
+  char* const end = p + out.size();
+  *p++ = '[';
   for (const auto& [t, v] : series) {
-    out += out.size() == 1 ? "[" : ",[";
-    put(t);
-    out += ',';
-    put(v);
-    out += ']';
+    if (p != out.data() + 1) *p++ = ',';
+    *p++ = '[';
+    p = std::to_chars(p, end, t).ptr;
+    *p++ = ',';
+    p = std::to_chars(p, end, v).ptr;
+    *p++ = ']';
   }
-  out += ']';
+  *p++ = ']';
+  out.resize(static_cast<std::size_t>(p - out.data()));
   return out;
 }
 

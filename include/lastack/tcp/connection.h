@@ -48,6 +48,7 @@ class Connection {
  public:
   static constexpr std::size_t kMaxFacts = 96;
   static constexpr std::size_t kKeptFacts = 16;
+  static constexpr std::size_t kFirstFacts = 8;
 
   Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
              bool mid_stream);
