@@ -70,8 +70,7 @@ std::size_t format_ipv6(const std::uint8_t* b, IpBuffer& out) {
       continue;
     }
     if (i != 0) out[n++] = ':';
-    if (i == 6 && zeros.base == 0 &&
-        (zeros.len == 6 || (zeros.len == 5 && groups[5] == 0xFFFF))) {
+    if (i == 6 && zeros.base == 0 && (zeros.len == 6 || (zeros.len == 5 && groups[5] == 0xFFFF))) {
       IpBuffer quad;
       const std::size_t q = format_ipv4(b + 12, quad);
       std::memcpy(out.data() + n, quad.data(), q);

@@ -41,8 +41,7 @@ TEST_CASE("A database row binds every parameter or is refused", "[sink][sqlite]"
     Row r(insert);  // binds two of three: c would still hold the first row's value
     const lastack::Status st = r.integer(std::int64_t{2}).null().run();
     REQUIRE_FALSE(st);
-    CHECK(st.error().message.find("binds 2 of its statement's 3 parameters") !=
-          std::string::npos);
+    CHECK(st.error().message.find("binds 2 of its statement's 3 parameters") != std::string::npos);
   }
   {
     Row r(insert);
