@@ -11,6 +11,21 @@
 
 #include "lastack/core/ip_address.h"
 
+namespace {
+
+// format_ip writes what glibc's inet_ntop writes, NUL-terminated, and returns its length.
+void check_as_inet_ntop(const lastack::IpAddress& a) {
+  std::array<char, INET6_ADDRSTRLEN> want{};
+  const int family = a.version == 4 ? AF_INET : AF_INET6;
+  REQUIRE(inet_ntop(family, a.bytes.data(), want.data(), want.size()) != nullptr);
+  lastack::IpBuffer buf;
+  const std::size_t n = lastack::format_ip(a, buf);
+  CHECK(std::string(buf.data(), n) == std::string(want.data()));
+  CHECK(buf[n] == '\0');
+}
+
+}  // namespace
+
 TEST_CASE("IP addresses print canonically and as endpoints", "[core][ip]") {
   lastack::IpAddress a;
   REQUIRE(lastack::parse_ip("10.0.0.1", a));
@@ -33,12 +48,7 @@ TEST_CASE("IPv4 addresses print as inet_ntop prints them, for every octet value"
     a.bytes[1] = static_cast<std::uint8_t>(255 - v);
     a.bytes[2] = b;
     a.bytes[3] = static_cast<std::uint8_t>(v * 7);
-    std::array<char, INET_ADDRSTRLEN> want{};
-    REQUIRE(inet_ntop(AF_INET, a.bytes.data(), want.data(), want.size()) != nullptr);
-    lastack::IpBuffer buf;
-    const std::size_t n = lastack::format_ip(a, buf);
-    CHECK(std::string(buf.data(), n) == std::string(want.data()));
-    CHECK(buf[n] == '\0');
+    check_as_inet_ntop(a);
   }
 }
 
@@ -52,14 +62,6 @@ TEST_CASE("IPv6 addresses print as inet_ntop prints them", "[core][ip]") {
     state ^= state << 13, state ^= state >> 7, state ^= state << 17;
     return state;
   };
-  auto check = [](const lastack::IpAddress& a) {
-    std::array<char, INET6_ADDRSTRLEN> want{};
-    REQUIRE(inet_ntop(AF_INET6, a.bytes.data(), want.data(), want.size()) != nullptr);
-    lastack::IpBuffer buf;
-    const std::size_t n = lastack::format_ip(a, buf);
-    CHECK(std::string(buf.data(), n) == std::string(want.data()));
-    CHECK(buf[n] == '\0');
-  };
   for (unsigned mask = 0; mask < 256; ++mask) {
     for (std::size_t v = 0; v < values.size(); ++v) {
       lastack::IpAddress a;
@@ -70,7 +72,7 @@ TEST_CASE("IPv6 addresses print as inet_ntop prints them", "[core][ip]") {
         a.bytes[2 * g] = static_cast<std::uint8_t>(word >> 8);
         a.bytes[2 * g + 1] = static_cast<std::uint8_t>(word);
       }
-      check(a);
+      check_as_inet_ntop(a);
       for (int r = 0; r < 4; ++r) {  // the same zero pattern with random non-zero groups
         for (std::size_t g = 0; g < 8; ++g) {
           if ((mask >> g & 1U) == 0) continue;
@@ -78,13 +80,13 @@ TEST_CASE("IPv6 addresses print as inet_ntop prints them", "[core][ip]") {
           a.bytes[2 * g] = static_cast<std::uint8_t>(word >> 8);
           a.bytes[2 * g + 1] = static_cast<std::uint8_t>(word);
         }
-        check(a);
+        check_as_inet_ntop(a);
       }
     }
   }
   lastack::IpAddress mapped;
   REQUIRE(lastack::parse_ip("::ffff:192.0.2.1", mapped));
-  check(mapped);
+  check_as_inet_ntop(mapped);
   lastack::IpBuffer buf;
   CHECK(std::string(buf.data(), lastack::format_ip(mapped, buf)) == "::ffff:192.0.2.1");
 }
