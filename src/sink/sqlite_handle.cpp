@@ -14,9 +14,8 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
   sqlite3* db = nullptr;
   // NOMUTEX: a handle is used by one thread at a time (the pipeline hands it from thread to
   // thread, never shares it), so SQLite's per-call locking is pure cost.
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even on failure, carrying the message.
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -30,7 +29,9 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
 SqliteDb::SqliteDb(SqliteDb&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  sqlite3_close(db_);
+}
 
 Status SqliteDb::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -44,7 +45,9 @@ Error SqliteDb::error(const std::string& what) const {
                     "SQLite database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
-std::int64_t SqliteDb::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t SqliteDb::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
 Result<SqliteStmt> SqliteStmt::prepare(SqliteDb& db, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
@@ -58,13 +61,15 @@ Result<SqliteStmt> SqliteStmt::prepare(SqliteDb& db, const std::string& sql) {
 SqliteStmt::SqliteStmt(SqliteStmt&& other) noexcept
     : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
 
-SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
+SqliteStmt::~SqliteStmt() {
+  sqlite3_finalize(stmt_);
+}
 
 Result<std::int64_t> SqliteStmt::query_int() {
   const int rc = sqlite3_step(stmt_);
-  Result<std::int64_t> result =
-      rc == SQLITE_ROW ? Result<std::int64_t>(sqlite3_column_int64(stmt_, 0))
-                       : Result<std::int64_t>(db_->error("query returned no row"));
+  Result<std::int64_t> result = rc == SQLITE_ROW
+                                    ? Result<std::int64_t>(sqlite3_column_int64(stmt_, 0))
+                                    : Result<std::int64_t>(db_->error("query returned no row"));
   sqlite3_reset(stmt_);
   return result;
 }
@@ -72,7 +77,9 @@ Result<std::int64_t> SqliteStmt::query_int() {
 // The bindings are left in place, not cleared (clearing them took a few percent of a connection
 // row): run() refuses a row that did not bind every parameter, so no statement ever steps with
 // a value left over from an earlier row.
-Row::~Row() { sqlite3_reset(stmt_.get()); }
+Row::~Row() {
+  sqlite3_reset(stmt_.get());
+}
 
 void Row::check(int rc) {
   if (rc != SQLITE_OK && failed_at_ == 0) failed_at_ = next_;
