@@ -9,8 +9,9 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
   // SQLite's memory statistics (sqlite3_memory_used, which nothing here reads) cost a global
   // mutex and counter updates on each of the few allocations it makes per row. They can only be
   // turned off before SQLite initialises; if something used SQLite first, the call just fails.
-  static const int memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  (void)memstatus;
+  // sqlite3_config must not race other SQLite calls: lastack's first open comes before the
+  // pipeline starts its threads.
+  [[maybe_unused]] static const int memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3* db = nullptr;
   // NOMUTEX: a handle is used by one thread at a time (the pipeline hands it from thread to
   // thread, never shares it), so SQLite's per-call locking is pure cost.
