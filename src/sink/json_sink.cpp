@@ -383,10 +383,11 @@ Json report_head_json(const f::Report& r) {
 }
 
 // Emits one top-level array's elements where the head has `"key": []`, exactly as a dump of the
-// whole document would lay them out (indent 2, elements at depth 2): JSON text has no raw
-// newlines inside strings, so indenting an element's own dump by four spaces per line is exact.
-template <class Each>
-bool emit_array(std::string_view key, std::size_t count, Each&& each, std::string_view& rest,
+// whole document would lay them out (indent 2, elements at depth 2). `write(i, out)` appends
+// element i as it sits there: its lines after the first indented by four more spaces. The text
+// goes to `emit` in pieces of about 64 KiB.
+template <class Write>
+bool emit_array(std::string_view key, std::size_t count, Write&& write, std::string_view& rest,
                 const JsonEmit& emit) {
   const std::string marker = "\n  \"" + std::string(key) + "\": []";
   const std::size_t at = rest.find(marker);
@@ -395,41 +396,27 @@ bool emit_array(std::string_view key, std::size_t count, Each&& each, std::strin
   if (!emit(rest.substr(0, open))) return false;
   rest.remove_prefix(open);  // now "]..."
   if (count == 0) return true;
-  std::string element;
-  for (std::size_t i = 0; i < count; ++i) {
-    element = i == 0 ? "\n    " : ",\n    ";
-    const std::string dumped = detail::dump(each(i), 2);
-    for (const char ch : dumped) {
-      element += ch;
-      if (ch == '\n') element += "    ";
-    }
-    if (!emit(element)) return false;
-  }
-  return emit("\n  ");
-}
-
-// The "connections" array, as emit_array would write it, in pieces of about 64 KiB.
-bool emit_connections(const std::vector<const f::ConnectionSummary*>& listed,
-                      std::string_view& rest, const JsonEmit& emit) {
-  const std::string_view marker = "\n  \"connections\": []";
-  const std::size_t at = rest.find(marker);
-  if (at == std::string_view::npos) return emit(rest);  // cannot happen: the head has the key
-  const std::size_t open = at + marker.size() - 1;      // just after '['
-  if (!emit(rest.substr(0, open))) return false;
-  rest.remove_prefix(open);  // now "]..."
-  if (listed.empty()) return true;
+  constexpr std::size_t kPiece = 64 * 1024;
   std::string piece;
-  ConnectionText text(piece);
-  for (std::size_t i = 0; i < listed.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     piece += i == 0 ? "\n    " : ",\n    ";
-    text.write(*listed[i]);
-    if (piece.size() >= 64 * 1024) {
+    write(i, piece);
+    if (piece.size() >= kPiece) {
       if (!emit(piece)) return false;
       piece.clear();
     }
   }
   piece += "\n  ";
   return emit(piece);
+}
+
+// A value's dump(2) at depth 2: JSON text has no raw newlines inside strings, so indenting each
+// line after the first by four spaces is exact.
+void append_nested(const Json& value, std::string& out) {
+  for (const char ch : detail::dump(value, 2)) {
+    out += ch;
+    if (ch == '\n') out += "    ";
+  }
 }
 
 }  // namespace
@@ -440,12 +427,14 @@ bool stream_json(const findings::Report& report, const JsonEmit& emit) {
   const ConnectionIndex index(report);
   const std::vector<const f::ConnectionSummary*> listed = report.listed_connections();
   f::FindingReader findings(report);
-  if (!emit_array(
-          "findings", findings.size(),
-          [&](std::size_t i) { return finding_json(index, findings[i]); }, rest, emit)) {
-    return false;
-  }
-  if (!emit_connections(listed, rest, emit)) return false;
+  const auto write_finding = [&](std::size_t i, std::string& out) {
+    append_nested(finding_json(index, findings[i]), out);
+  };
+  if (!emit_array("findings", findings.size(), write_finding, rest, emit)) return false;
+  const auto write_connection = [&](std::size_t i, std::string& out) {
+    ConnectionText(out).write(*listed[i]);
+  };
+  if (!emit_array("connections", listed.size(), write_connection, rest, emit)) return false;
   return emit(rest);
 }
 
