@@ -3,8 +3,9 @@
 // connections there (detectors, summary), then does what needs all of them but not their
 // packets: the report's findings and listed connections and TIME_WAIT pressure (streamed:
 // TimeWaitAccumulator). With an observer (the SQLite writer), a third thread then hands it the
-// batch's summaries in the same order: SQLite's row inserts cost as much as judging, and the
-// tracking thread has time to spare, so the two cores share three stages.
+// batch's summaries in the same order: SQLite's row inserts cost as much as judging, so with the
+// tracking thread three stages keep both cores busy (README "Performance": a run is bound by
+// its total CPU time, not by one thread).
 // A connection is copied into its batch slot (the copy reuses the slot's storage: no allocation
 // once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap
 // (one lock per few hundred connections) and are recycled, and at most kBatches exist, so a slow
