@@ -127,6 +127,59 @@ TEST_CASE("SQLite: runs are appended, never replaced", "[sink][sqlite]") {
                    "WHERE server_ip > ''") == "10");
 }
 
+TEST_CASE("SQLite: a new database gets 64 KiB pages, an existing one keeps its own",
+          "[sink][sqlite]") {
+  TempDb fresh;
+  REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), fresh.path).ok());
+  CHECK(sql_scalar(fresh.path, "PRAGMA page_size") == "65536");
+
+  // An empty database file made with SQLite's default page size, as a user might prepare one.
+  TempDb existing;
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(existing.path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "PRAGMA page_size = 4096; CREATE TABLE t(x); DROP TABLE t;", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), existing.path).ok());
+  REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), existing.path).ok());
+  CHECK(sql_scalar(existing.path, "PRAGMA page_size") == "4096");
+  CHECK(sql_scalar(existing.path, "SELECT count(*) FROM connections") == "8");
+  CHECK(sql_scalar(existing.path, "PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("SQLite: connections carry their VLAN, NULL when untagged", "[sink][sqlite]") {
+  TempDb db;
+  f::Report tagged = lastack::test::make_fixture_report();
+  for (f::ConnectionSummary& c : tagged.connections) {
+    if (c.id == 3) c.vlan = 10;
+  }
+  REQUIRE(lastack::sink::append_sqlite(tagged, db.path).ok());
+  CHECK(sql_rows(db.path, "SELECT connection_no, vlan FROM connections ORDER BY connection_no") ==
+        std::vector<std::string>{"1|NULL", "2|NULL", "3|10", "4|NULL"});
+}
+
+TEST_CASE("SQLite: a database made before the vlan column gets it when a run is appended",
+          "[sink][sqlite]") {
+  TempDb db;
+  REQUIRE(lastack::sink::append_sqlite(lastack::test::make_quiet_report(), db.path).ok());
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "ALTER TABLE connections DROP COLUMN vlan", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  REQUIRE(sql_scalar(db.path,
+                     "SELECT count(*) FROM pragma_table_info('connections') "
+                     "WHERE name = 'vlan'") == "0");
+
+  f::Report tagged = lastack::test::make_fixture_report();
+  for (f::ConnectionSummary& c : tagged.connections) c.vlan = 7;
+  REQUIRE(lastack::sink::append_sqlite(tagged, db.path).ok());
+  CHECK(sql_rows(db.path, "SELECT run_id, vlan, count(*) FROM connections GROUP BY 1, 2") ==
+        std::vector<std::string>{"1|NULL|2", "2|7|4"});
+  CHECK(sql_scalar(db.path, "PRAGMA user_version") == "1");
+  CHECK(sql_scalar(db.path, "PRAGMA integrity_check") == "ok");
+}
+
 TEST_CASE("SQLite: which servers lose final ACKs most often is one query", "[sink][sqlite]") {
   TempDb db;
   f::Report r = lastack::test::make_fixture_report();
