@@ -127,11 +127,11 @@ TEST_CASE("SQLite: runs are appended, never replaced", "[sink][sqlite]") {
                    "WHERE server_ip > ''") == "10");
 }
 
-TEST_CASE("SQLite: a new database gets 64 KiB pages, an existing one keeps its own",
+TEST_CASE("SQLite: a new database gets 16 KiB pages, an existing one keeps its own",
           "[sink][sqlite]") {
   TempDb fresh;
   REQUIRE(lastack::sink::append_sqlite(lastack::test::make_fixture_report(), fresh.path).ok());
-  CHECK(sql_scalar(fresh.path, "PRAGMA page_size") == "65536");
+  CHECK(sql_scalar(fresh.path, "PRAGMA page_size") == "16384");
 
   // An empty database file made with SQLite's default page size, as a user might prepare one.
   TempDb existing;
