@@ -13,8 +13,23 @@ constexpr std::string_view kAnalyzeHint = "Try 'lastack analyze --help'.";
 constexpr std::string_view kTopHint = "Try 'lastack --help'.";
 
 enum class OptionId {
-  read, filter, json, db, fail_on, msl, time_wait, connections, idle_timeout, quiet, progress,
-  strict, version, help, port_range, server_tw_peak, memcap,
+  read,
+  filter,
+  json,
+  db,
+  fail_on,
+  msl,
+  time_wait,
+  connections,
+  idle_timeout,
+  quiet,
+  progress,
+  strict,
+  version,
+  help,
+  port_range,
+  server_tw_peak,
+  memcap,
 };
 
 struct OptionSpec {
@@ -49,7 +64,9 @@ ParseOutcome usage(std::string message, std::string_view hint = kAnalyzeHint) {
   return ParseOutcome{std::nullopt, UsageError{std::move(message), std::string(hint)}};
 }
 
-ParseOutcome success(Invocation inv) { return ParseOutcome{std::move(inv), std::nullopt}; }
+ParseOutcome success(Invocation inv) {
+  return ParseOutcome{std::move(inv), std::nullopt};
+}
 
 const OptionSpec* find_long(std::string_view name) {
   for (const OptionSpec& spec : kOptions) {
@@ -105,17 +122,24 @@ ApplyError parse_fail_on(std::string_view value, findings::Settings& settings) {
 }
 
 ApplyError parse_progress(std::string_view value, ProgressMode& out) {
-  if (value == "auto") out = ProgressMode::automatic;
-  else if (value == "always") out = ProgressMode::always;
-  else if (value == "never") out = ProgressMode::never;
-  else return invalid_choice(value, "--progress", "auto, always or never");
+  if (value == "auto")
+    out = ProgressMode::automatic;
+  else if (value == "always")
+    out = ProgressMode::always;
+  else if (value == "never")
+    out = ProgressMode::never;
+  else
+    return invalid_choice(value, "--progress", "auto, always or never");
   return std::nullopt;
 }
 
 ApplyError parse_connections(std::string_view value, bool& all) {
-  if (value == "with-findings") all = false;
-  else if (value == "all") all = true;
-  else return invalid_choice(value, "--connections", "with-findings or all");
+  if (value == "with-findings")
+    all = false;
+  else if (value == "all")
+    all = true;
+  else
+    return invalid_choice(value, "--connections", "with-findings or all");
   return std::nullopt;
 }
 
@@ -211,8 +235,10 @@ ApplyError apply_option(OptionId id, std::string_view option, std::string_view v
     case OptionId::filter:
       // An empty expression matches everything in libpcap; treat it as "no filter" so that
       // scripts passing -f "$FILTER" with an empty variable behave.
-      if (value.empty()) a.settings.filter = std::nullopt;
-      else a.settings.filter = std::string(value);
+      if (value.empty())
+        a.settings.filter = std::nullopt;
+      else
+        a.settings.filter = std::string(value);
       return std::nullopt;
     case OptionId::json:
       if (auto e = need_nonempty(value, option)) return e;

@@ -33,7 +33,7 @@ struct AnalyzeArgs {
   findings::Settings settings;      // msl, time_wait (2*msl unless --time-wait), filter, ...
   Duration idle_timeout = Duration::from_s(300);
   std::uint64_t memcap_bytes = pipeline::kDefaultMemcap;  // --memcap
-  std::optional<std::string> json_path;  // "-" = stdout
+  std::optional<std::string> json_path;                   // "-" = stdout
   std::optional<std::string> db_path;
   bool quiet = false;
   bool strict = false;

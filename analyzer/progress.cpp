@@ -11,10 +11,14 @@ namespace {
 // "950", "12.3k", "4.56M": a progress line is read at a glance, not copied.
 std::string short_count(double v) {
   char buf[32];
-  if (v < 1e4) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else if (v < 1e6) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-  else if (v < 1e9) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+  if (v < 1e4)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else if (v < 1e6)
+    std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else if (v < 1e9)
+    std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
   return buf;
 }
 
@@ -22,9 +26,12 @@ std::string short_count(double v) {
 std::string short_duration(double seconds) {
   const auto s = static_cast<long long>(std::llround(seconds));
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%llds", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
   return buf;
 }
 
@@ -44,8 +51,8 @@ std::string format_progress(const pipeline::Progress& p, double elapsed_s) {
   const bool total_known = p.bytes_total > 0;
   if (total_known) {
     // bytes_read can pass the total for inputs that grow while read; never show > 100%.
-    const double frac = std::min(1.0, static_cast<double>(p.bytes_read) /
-                                          static_cast<double>(p.bytes_total));
+    const double frac =
+        std::min(1.0, static_cast<double>(p.bytes_read) / static_cast<double>(p.bytes_total));
     char pct[16];
     std::snprintf(pct, sizeof pct, "%5.1f%%  ", frac * 100.0);
     line += pct;
@@ -67,10 +74,15 @@ double ProgressMeter::monotonic_seconds() {
 }
 
 ProgressMeter::ProgressMeter(std::FILE* out, bool enabled, Clock clock)
-    : out_(out), enabled_(enabled), clock_(std::move(clock)), start_(clock_()),
+    : out_(out),
+      enabled_(enabled),
+      clock_(std::move(clock)),
+      start_(clock_()),
       last_draw_(start_) {}
 
-ProgressMeter::~ProgressMeter() { clear(); }
+ProgressMeter::~ProgressMeter() {
+  clear();
+}
 
 void ProgressMeter::update(const pipeline::Progress& p) {
   if (!enabled_) return;

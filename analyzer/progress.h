@@ -20,7 +20,7 @@ std::string format_progress(const pipeline::Progress& p, double elapsed_s);
 
 class ProgressMeter {
  public:
-  using Clock = std::function<double()>;  // monotonic seconds; injectable for tests
+  using Clock = std::function<double()>;        // monotonic seconds; injectable for tests
   static constexpr double kMinInterval = 0.25;  // ~4 updates per second at most
 
   ProgressMeter(std::FILE* out, bool enabled, Clock clock = monotonic_seconds);

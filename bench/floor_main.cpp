@@ -22,7 +22,8 @@ struct Key {
   std::uint16_t pa, pb;
   std::uint8_t v;
   bool operator==(const Key& o) const {
-    return v == o.v && pa == o.pa && pb == o.pb && std::memcmp(a, o.a, 16) == 0 && std::memcmp(b, o.b, 16) == 0;
+    return v == o.v && pa == o.pa && pb == o.pb && std::memcmp(a, o.a, 16) == 0 &&
+           std::memcmp(b, o.b, 16) == 0;
   }
 };
 
@@ -40,7 +41,9 @@ struct KeyHash {
   }
 };
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint16_t be16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 
 class Reader {
  public:
@@ -74,8 +77,10 @@ int main(int argc, char** argv) {
   bool walk_only = false;
   const char* path = nullptr;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--walk") == 0) walk_only = true;
-    else path = argv[i];
+    if (std::strcmp(argv[i], "--walk") == 0)
+      walk_only = true;
+    else
+      path = argv[i];
   }
   if (path == nullptr) {
     std::fprintf(stderr, "usage: lastack-bench-floor [--walk] FILE.pcap|FILE.pcapng\n");
@@ -164,8 +169,9 @@ int main(int argc, char** argv) {
   }
   ::close(fd);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%llu packets, %llu tcp, %zu four-tuples, %.1f MB of frames, %.3f s, %.2f Mpackets/s\n",
-              static_cast<unsigned long long>(packets), static_cast<unsigned long long>(tcp), tuples.size(),
-              static_cast<double>(bytes) / 1e6, secs, static_cast<double>(packets) / secs / 1e6);
+  std::printf(
+      "%llu packets, %llu tcp, %zu four-tuples, %.1f MB of frames, %.3f s, %.2f Mpackets/s\n",
+      static_cast<unsigned long long>(packets), static_cast<unsigned long long>(tcp), tuples.size(),
+      static_cast<double>(bytes) / 1e6, secs, static_cast<double>(packets) / secs / 1e6);
   return 0;
 }

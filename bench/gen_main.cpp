@@ -66,18 +66,20 @@ int main(int argc, char** argv) {
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr,
-               "%s: %llu packets, %.1f MB (%.0f B/packet), %llu connections (%llu clean, %llu "
-               "anomalies, %llu long flows, %llu IPv6, %llu port reuses), %.1f s of capture time; "
-               "generated in %.1f s\n",
-               out.c_str(), static_cast<unsigned long long>(truth.packets), static_cast<double>(truth.bytes) / 1e6,
-               truth.packets ? static_cast<double>(truth.bytes) / static_cast<double>(truth.packets) : 0.0,
-               static_cast<unsigned long long>(truth.connections),
-               static_cast<unsigned long long>(truth.clean_connections),
-               static_cast<unsigned long long>(truth.anomalies.size()),
-               static_cast<unsigned long long>(truth.long_flows),
-               static_cast<unsigned long long>(truth.ipv6_connections),
-               static_cast<unsigned long long>(truth.port_reuses),
-               static_cast<double>((truth.last_ts - truth.first_ts).ns) / 1e9, secs);
+  std::fprintf(
+      stderr,
+      "%s: %llu packets, %.1f MB (%.0f B/packet), %llu connections (%llu clean, %llu "
+      "anomalies, %llu long flows, %llu IPv6, %llu port reuses), %.1f s of capture time; "
+      "generated in %.1f s\n",
+      out.c_str(), static_cast<unsigned long long>(truth.packets),
+      static_cast<double>(truth.bytes) / 1e6,
+      truth.packets ? static_cast<double>(truth.bytes) / static_cast<double>(truth.packets) : 0.0,
+      static_cast<unsigned long long>(truth.connections),
+      static_cast<unsigned long long>(truth.clean_connections),
+      static_cast<unsigned long long>(truth.anomalies.size()),
+      static_cast<unsigned long long>(truth.long_flows),
+      static_cast<unsigned long long>(truth.ipv6_connections),
+      static_cast<unsigned long long>(truth.port_reuses),
+      static_cast<double>((truth.last_ts - truth.first_ts).ns) / 1e9, secs);
   return 0;
 }

@@ -77,7 +77,8 @@ const std::vector<Decoded>& decoded() {
     decode::decode_frame(fr, pkt);
     if (pkt.outcome != decode::Outcome::tcp) continue;
     Decoded x;
-    x.key = tcp::FourTuple::from_packet(pkt.src, pkt.tcp.src_port, pkt.dst, pkt.tcp.dst_port, x.dir);
+    x.key =
+        tcp::FourTuple::from_packet(pkt.src, pkt.tcp.src_port, pkt.dst, pkt.tcp.dst_port, x.dir);
     x.seg = tcp::make_segment(fr, pkt);
     d.push_back(x);
   }
@@ -140,9 +141,8 @@ void BM_FlowTable(benchmark::State& state) {
   std::uint64_t n = 0;
   std::uint64_t finalized = 0;
   for (auto _ : state) {
-    flow::FlowTable table(flow::FlowSettings{}, [&finalized](const tcp::Connection& c) {
-      finalized += c.id();
-    });
+    flow::FlowTable table(flow::FlowSettings{},
+                          [&finalized](const tcp::Connection& c) { finalized += c.id(); });
     for (const Decoded& x : d) {
       table.on_segment(x.key, x.dir, x.seg, 0);
       table.expire(x.seg.ts);

@@ -82,10 +82,10 @@ class InputBuffer {
   std::vector<std::uint8_t> memory_;       // memory input: parsed in place
   std::unique_ptr<std::uint8_t[]> store_;  // stream input: default-initialised, never zeroed
   std::size_t capacity_ = 0;
-  const std::uint8_t* begin_ = nullptr;    // start of the window (memory_ or store_)
+  const std::uint8_t* begin_ = nullptr;  // start of the window (memory_ or store_)
   const std::uint8_t* pos_ = nullptr;
   const std::uint8_t* end_ = nullptr;
-  std::uint64_t base_offset_ = 0;          // input offset of begin_
+  std::uint64_t base_offset_ = 0;  // input offset of begin_
   std::unique_ptr<ByteStream> stream_;
   bool eof_ = true;
   bool has_error_ = false;

@@ -47,9 +47,9 @@ Result<std::unique_ptr<PacketSource>> open_buffer(InputBuffer buffer, InputInfo 
     if (buffer.available() == 0) {
       return make_error(ErrorCode::bad_magic, name + ": empty file" + what + ", not a capture");
     }
-    return make_error(ErrorCode::bad_magic,
-                      name + ": only " + std::to_string(buffer.available()) + " bytes" + what +
-                          ", too short for a capture file header");
+    return make_error(ErrorCode::bad_magic, name + ": only " + std::to_string(buffer.available()) +
+                                                " bytes" + what +
+                                                ", too short for a capture file header");
   }
   const std::uint32_t magic = load_u32be(buffer.cur());
   if (is_either_order(magic, pcap_magic_us) || is_either_order(magic, pcap_magic_ns)) {
@@ -85,8 +85,8 @@ Result<std::unique_ptr<PacketSource>> open_stream(std::unique_ptr<ByteStream> ra
 }
 
 Error io_error(const std::string& verb, const std::string& path, int err) {
-  return make_error(ErrorCode::io, "cannot " + verb + " " + display_name(path) + ": " +
-                                       std::strerror(err));
+  return make_error(ErrorCode::io,
+                    "cannot " + verb + " " + display_name(path) + ": " + std::strerror(err));
 }
 
 }  // namespace

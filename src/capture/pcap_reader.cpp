@@ -27,8 +27,7 @@ class PcapReader final : public ReaderBase {
 
  private:
   [[nodiscard]] std::string where() const {
-    return "record " + std::to_string(frame_no_ + 1) + " at byte " +
-           std::to_string(buf_.offset());
+    return "record " + std::to_string(frame_no_ + 1) + " at byte " + std::to_string(buf_.offset());
   }
   bool oversized(std::uint32_t caplen);
   bool data_cut(std::uint32_t caplen);

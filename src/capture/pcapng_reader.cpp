@@ -136,8 +136,8 @@ class PcapngReader final : public ReaderBase {
   }
 
   FileEndian endian_;
-  std::vector<Interface> interfaces_;      // of the current section
-  std::vector<std::uint64_t> drops_;       // last isb_ifdrop per interface, current section
+  std::vector<Interface> interfaces_;       // of the current section
+  std::vector<std::uint64_t> drops_;        // last isb_ifdrop per interface, current section
   std::uint64_t drops_before_section_ = 0;  // totals of earlier sections
   std::uint64_t block_no_ = 0;
   std::int64_t last_ts_ = 0;
@@ -187,8 +187,7 @@ bool PcapngReader::load_block(std::uint32_t type, std::uint32_t length) {
   const std::uint32_t trailer = endian_.u32(buf_.cur() + length - 4);
   if (trailer != length) {
     return fail(ErrorCode::corrupt, "trailing length " + std::to_string(trailer) +
-                                        " does not match leading length " +
-                                        std::to_string(length));
+                                        " does not match leading length " + std::to_string(length));
   }
   return true;
 }
@@ -209,9 +208,10 @@ PcapngReader::Step PcapngReader::dispatch(std::uint32_t type, const std::uint8_t
 // The byte-order magic decides how the length (and everything in the section) is read.
 bool PcapngReader::read_section_header() {
   if (!buf_.ensure(min_block_size)) {
-    return cut_inside(buf_.offset(), where() + ": section header block needs at least 28 bytes, "
-                                               "only " + std::to_string(buf_.available()) +
-                                         " remain");
+    return cut_inside(buf_.offset(), where() +
+                                         ": section header block needs at least 28 bytes, "
+                                         "only " +
+                                         std::to_string(buf_.available()) + " remain");
   }
   const std::uint32_t bom = load_u32be(buf_.cur() + 8);
   if (bom != byte_order_magic && bom != __builtin_bswap32(byte_order_magic)) {
@@ -274,9 +274,8 @@ PcapngReader::Step PcapngReader::read_idb(const std::uint8_t* p, std::uint32_t l
   iface.link_type = endian_.u16(p + 8);
   iface.snaplen = endian_.u32(p + 12);
   bool resolution_ok = true;
-  const bool options_ok =
-      walk_options(p + 16, p + length - 4, [&](std::uint16_t code, const std::uint8_t* v,
-                                               std::uint16_t n) {
+  const bool options_ok = walk_options(
+      p + 16, p + length - 4, [&](std::uint16_t code, const std::uint8_t* v, std::uint16_t n) {
         if (code == if_tsresol && n >= 1) resolution_ok = parse_tsresol(v[0], iface);
         if (code == if_tsoffset && n >= 8) {
           const auto seconds = static_cast<std::int64_t>(endian_.u64(v));

@@ -47,10 +47,11 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
   // Written digit by digit: this runs for every row of a large report, and snprintf's format
   // parsing dominated it.
   if (y < 0 || y > 9999) {
-    const int n = std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
-                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                  static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
-                  static_cast<long long>(frac));
+    const int n =
+        std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
+                      static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                      static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
+                      static_cast<long long>(frac));
     return n > 0 ? std::min(static_cast<std::size_t>(n), out.size() - 1) : 0;
   }
   auto put = [&out](std::size_t at, std::int64_t v, int digits) {

@@ -15,18 +15,20 @@ using detail::set_malformed;
 namespace ethertype {
 constexpr std::uint16_t ipv4 = 0x0800;
 constexpr std::uint16_t ipv6 = 0x86DD;
-constexpr std::uint16_t vlan = 0x8100;       // IEEE 802.1Q C-tag
-constexpr std::uint16_t qinq = 0x88A8;       // IEEE 802.1ad S-tag
-constexpr std::uint16_t qinq_old = 0x9100;   // pre-802.1ad vendor QinQ
-constexpr std::uint16_t mpls = 0x8847;       // RFC 3032 unicast
-constexpr std::uint16_t mpls_mc = 0x8848;    // RFC 5332 multicast
+constexpr std::uint16_t vlan = 0x8100;        // IEEE 802.1Q C-tag
+constexpr std::uint16_t qinq = 0x88A8;        // IEEE 802.1ad S-tag
+constexpr std::uint16_t qinq_old = 0x9100;    // pre-802.1ad vendor QinQ
+constexpr std::uint16_t mpls = 0x8847;        // RFC 3032 unicast
+constexpr std::uint16_t mpls_mc = 0x8848;     // RFC 5332 multicast
 constexpr std::uint16_t max_length = 0x05DC;  // <= 1500: IEEE 802.3 length, not a type
 }  // namespace ethertype
 
 // Address-family values BSD loopback headers carry: AF_INET is 2 everywhere, AF_INET6 differs
 // per OS (24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS).
 constexpr std::uint32_t kAfInet = 2;
-bool is_bsd_af_inet6(std::uint32_t af) { return af == 24 || af == 28 || af == 30; }
+bool is_bsd_af_inet6(std::uint32_t af) {
+  return af == 24 || af == 28 || af == 30;
+}
 
 bool is_vlan_type(std::uint16_t type) {
   return type == ethertype::vlan || type == ethertype::qinq || type == ethertype::qinq_old;
@@ -54,8 +56,7 @@ void decode_mpls(ByteCursor c, std::size_t missing, DecodedPacket& out) {
 
 // Everything after an EtherType field: VLAN tags (4 bytes each: TCI, next type), MPLS, IP.
 // Ethernet, SLL and SLL2 all continue here, since Linux keeps unstripped tags after the type.
-void decode_ethertype(std::uint16_t type, ByteCursor c, std::size_t missing,
-                      DecodedPacket& out) {
+void decode_ethertype(std::uint16_t type, ByteCursor c, std::size_t missing, DecodedPacket& out) {
   for (int tags = 0; is_vlan_type(type); ++tags) {
     if (tags == detail::kMaxLinkTags) return set_malformed(out, Malformed::vlan_too_deep);
     std::uint16_t tci = 0;

@@ -65,8 +65,7 @@ OptStatus read_option(const std::uint8_t* o, std::size_t len, TcpOptions& opts) 
     case kind::experimental:
       if (len >= 4 && load_u16be(o + 2) == kTfoExperimentId) opts.has_fast_open = true;
       return OptStatus::ok;
-    default:
-      return OptStatus::ok;  // unknown kinds are skipped by their length (RFC 9293 §3.2)
+    default: return OptStatus::ok;  // unknown kinds are skipped by their length (RFC 9293 §3.2)
   }
 }
 
@@ -128,8 +127,7 @@ void decode_tcp(ByteView segment, std::uint32_t ip_payload_len, DecodedPacket& o
   tcp.header_len = static_cast<std::uint8_t>(header_len);
   tcp.options_complete = header_len <= segment.size();
   const std::size_t have = std::min(header_len, segment.size()) - kMinHeader;
-  if (parse_options(p + kMinHeader, header_len - kMinHeader, have, tcp.options) ==
-      OptStatus::bad) {
+  if (parse_options(p + kMinHeader, header_len - kMinHeader, have, tcp.options) == OptStatus::bad) {
     return set_malformed(out, Malformed::tcp_bad_options);
   }
   tcp.payload_len = ip_payload_len - static_cast<std::uint32_t>(header_len);

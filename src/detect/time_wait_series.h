@@ -46,8 +46,8 @@ class SeriesBuilder {
   void coarsen();
 
   std::int64_t step_s_ = 1;
-  std::int64_t cur_b_ = 0;      // the open bucket; points_ describe the buckets before it
-  std::uint64_t cur_max_ = 0;   // V of the open bucket so far
+  std::int64_t cur_b_ = 0;     // the open bucket; points_ describe the buckets before it
+  std::uint64_t cur_max_ = 0;  // V of the open bucket so far
   bool open_ = true;
   std::vector<std::pair<std::int64_t, std::uint64_t>> points_;  // (bucket, value), deduped
 };

@@ -12,8 +12,8 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kSeverityNames{"info", "warning", "error", "critical"};
 constexpr std::array<std::string_view, 2> kConfidenceNames{"confirmed", "probable"};
-constexpr std::array<std::string_view, 5> kCloseKindNames{"fin", "half_closed", "rst",
-                                                          "abortive", "open_at_end"};
+constexpr std::array<std::string_view, 5> kCloseKindNames{"fin", "half_closed", "rst", "abortive",
+                                                          "open_at_end"};
 constexpr std::array<std::string_view, 4> kSideNames{"none", "client", "server", "both"};
 constexpr std::array<std::string_view, 4> kVantageNames{"unknown", "near_client", "near_server",
                                                         "in_path"};
@@ -38,11 +38,21 @@ bool parse_name(const std::array<std::string_view, N>& names, std::string_view t
 
 }  // namespace
 
-std::string_view to_string(Severity s) { return name_of(kSeverityNames, s); }
-std::string_view to_string(Confidence c) { return name_of(kConfidenceNames, c); }
-std::string_view to_string(CloseKind k) { return name_of(kCloseKindNames, k); }
-std::string_view to_string(Side s) { return name_of(kSideNames, s); }
-std::string_view to_string(Vantage v) { return name_of(kVantageNames, v); }
+std::string_view to_string(Severity s) {
+  return name_of(kSeverityNames, s);
+}
+std::string_view to_string(Confidence c) {
+  return name_of(kConfidenceNames, c);
+}
+std::string_view to_string(CloseKind k) {
+  return name_of(kCloseKindNames, k);
+}
+std::string_view to_string(Side s) {
+  return name_of(kSideNames, s);
+}
+std::string_view to_string(Vantage v) {
+  return name_of(kVantageNames, v);
+}
 
 bool parse_severity(std::string_view text, Severity& out) {
   return parse_name(kSeverityNames, text, out);
@@ -53,7 +63,9 @@ bool parse_confidence(std::string_view text, Confidence& out) {
 bool parse_close_kind(std::string_view text, CloseKind& out) {
   return parse_name(kCloseKindNames, text, out);
 }
-bool parse_side(std::string_view text, Side& out) { return parse_name(kSideNames, text, out); }
+bool parse_side(std::string_view text, Side& out) {
+  return parse_name(kSideNames, text, out);
+}
 bool parse_vantage(std::string_view text, Vantage& out) {
   return parse_name(kVantageNames, text, out);
 }

@@ -20,8 +20,7 @@ namespace lastack::sink {
 namespace {
 
 Error io_error(const std::string& path, int err) {
-  return make_error(ErrorCode::io,
-                    "cannot write JSON report " + path + ": " + std::strerror(err));
+  return make_error(ErrorCode::io, "cannot write JSON report " + path + ": " + std::strerror(err));
 }
 
 // Writes all of `text` to fd, retrying partial writes and EINTR. Returns 0 or an errno.

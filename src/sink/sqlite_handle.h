@@ -3,8 +3,8 @@
 // Private to the sink layer.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,7 +96,7 @@ class Row {
 
   SqliteStmt& stmt_;
   int next_ = 1;
-  int failed_at_ = 0;  // the first parameter whose bind failed
+  int failed_at_ = 0;              // the first parameter whose bind failed
   std::array<char, 512> scratch_;  // not zeroed: a row writes what it binds
   std::size_t used_ = 0;
 };

@@ -50,8 +50,12 @@ Emit with_ack(std::uint32_t ack) {
   return e;
 }
 
-Duration us(std::int64_t v) { return Duration{v * kUs}; }
-Duration ms(std::int64_t v) { return Duration{v * kMs}; }
+Duration us(std::int64_t v) {
+  return Duration{v * kUs};
+}
+Duration ms(std::int64_t v) {
+  return Duration{v * kMs};
+}
 
 IpAddress ip(const std::string& text) {
   IpAddress a;
@@ -65,7 +69,7 @@ struct Client {
   bool timestamps = true;
   std::uint16_t port_lo = 32768;  // Linux ip_local_port_range
   std::uint32_t port_count = 28232;
-  int only_server = -1;           // heavy clients (proxies) talk to one backend
+  int only_server = -1;  // heavy clients (proxies) talk to one backend
 };
 
 struct Server {
@@ -86,19 +90,19 @@ struct PortPool {
 enum class Script : std::uint8_t {
   clean_short,
   clean_long,
-  lost_final_ack,       // final ACK lost, passive closer re-sends FIN, re-ACKed from TIME_WAIT
-  lost_final_ack_rst,   // ... and answered with RST (no TIME_WAIT)
-  fin_not_acked,        // server's FIN lost after the capture point, re-sent
-  fin_unanswered,       // FIN re-sent to a dead peer
-  data_after_close,     // server sends data after the client closed: RST
-  orphan_rst,           // client keeps no FIN_WAIT_2/TIME_WAIT: RST answers the server's FIN
-  linger_zero,          // RST instead of FIN, nothing outstanding
-  unread_data,          // RST instead of FIN with unread data
-  reuse_safe,           // reopened within 2MSL, new ISN and TSval beyond the old
-  reuse_unsafe,         // reopened within 2MSL, no timestamps, ISN below the old
-  reuse_after_reset,    // old one ended by RST, reopened within 2MSL
-  syn_in_last_ack,      // SYN meets the peer in LAST_ACK
-  stale_segment,        // an old data segment lands in the new incarnation
+  lost_final_ack,      // final ACK lost, passive closer re-sends FIN, re-ACKed from TIME_WAIT
+  lost_final_ack_rst,  // ... and answered with RST (no TIME_WAIT)
+  fin_not_acked,       // server's FIN lost after the capture point, re-sent
+  fin_unanswered,      // FIN re-sent to a dead peer
+  data_after_close,    // server sends data after the client closed: RST
+  orphan_rst,          // client keeps no FIN_WAIT_2/TIME_WAIT: RST answers the server's FIN
+  linger_zero,         // RST instead of FIN, nothing outstanding
+  unread_data,         // RST instead of FIN with unread data
+  reuse_safe,          // reopened within 2MSL, new ISN and TSval beyond the old
+  reuse_unsafe,        // reopened within 2MSL, no timestamps, ISN below the old
+  reuse_after_reset,   // old one ended by RST, reopened within 2MSL
+  syn_in_last_ack,     // SYN meets the peer in LAST_ACK
+  stale_segment,       // an old data segment lands in the new incarnation
   count_
 };
 
@@ -116,7 +120,12 @@ const ScriptInfo& info_of(Script s) {
       {"clean_short", "", "", {}, 1, 0},
       {"clean_long", "", "", {}, 1, 0},
       {"lost_final_ack", "lost_final_ack", "reacked", {"fin_retransmit"}, 1, 3},
-      {"lost_final_ack_rst", "lost_final_ack", "reset", {"rst_after_close", "fin_retransmit"}, 1, 1},
+      {"lost_final_ack_rst",
+       "lost_final_ack",
+       "reset",
+       {"rst_after_close", "fin_retransmit"},
+       1,
+       1},
       {"fin_not_acked", "fin_retransmit", "fin_not_acknowledged", {}, 1, 1.5},
       {"fin_unanswered", "fin_retransmit", "unanswered", {}, 1, 0.5},
       {"data_after_close", "rst_after_close", "data_after_close", {}, 1, 1},
@@ -126,8 +135,12 @@ const ScriptInfo& info_of(Script s) {
       {"reuse_safe", "tuple_reuse", "rfc6191_safe", {}, 2, 2},
       {"reuse_unsafe", "tuple_reuse", "unsafe", {}, 2, 0.7},
       {"reuse_after_reset", "tuple_reuse", "after_reset", {"abortive_close"}, 2, 0.5},
-      {"syn_in_last_ack", "tuple_reuse", "while_last_ack",
-       {"lost_final_ack", "rst_after_close"}, 2, 0.5},
+      {"syn_in_last_ack",
+       "tuple_reuse",
+       "while_last_ack",
+       {"lost_final_ack", "rst_after_close"},
+       2,
+       0.5},
       {"stale_segment", "stale_segment", "stale_data", {"tuple_reuse"}, 2, 0.8},
   }};
   return table[static_cast<std::size_t>(s)];
@@ -162,8 +175,9 @@ class Generator {
     while (arrivals || !active_.empty()) {
       if (arrivals && (active_.empty() || next_arrival <= active_.top().ts)) {
         scheduled += start_group(next_arrival);
-        next_arrival = next_arrival +
-                       Duration{static_cast<std::int64_t>(rng_.exponential(1e9 / cfg_.connections_per_s))};
+        next_arrival =
+            next_arrival +
+            Duration{static_cast<std::int64_t>(rng_.exponential(1e9 / cfg_.connections_per_s))};
         if (scheduled >= cfg_.packets) arrivals = false;
         continue;
       }
@@ -197,13 +211,18 @@ class Generator {
   void build_hosts() {
     // Servers: six IPv4 services, two IPv6.
     const std::uint16_t ports[] = {443, 80, 8080, 443, 5432, 6379};
-    for (int i = 0; i < 6; ++i) servers_.push_back({ip("10.20.0." + std::to_string(i + 1)), ports[i]});
+    for (int i = 0; i < 6; ++i)
+      servers_.push_back({ip("10.20.0." + std::to_string(i + 1)), ports[i]});
     for (int i = 0; i < 2; ++i) servers_.push_back({ip("fd00:20::" + std::to_string(i + 1)), 443});
     // Clients: four heavy IPv4 proxies with a narrow port range (ports cycle within minutes),
     // one heavy IPv6 one, and many ordinary hosts with the Linux default range.
     for (int i = 0; i < 4; ++i) {
-      Client c{ip("10.9.0." + std::to_string(i + 1)), us(rng_.range(200, 2000)), i != 3,
-               static_cast<std::uint16_t>(40000 + 3000 * i), 2500, i};
+      Client c{ip("10.9.0." + std::to_string(i + 1)),
+               us(rng_.range(200, 2000)),
+               i != 3,
+               static_cast<std::uint16_t>(40000 + 3000 * i),
+               2500,
+               i};
       clients4_.push_back(c);
     }
     for (int i = 0; i < 120; ++i) {
@@ -213,7 +232,8 @@ class Generator {
     }
     clients6_.push_back(Client{ip("fd00:9::1"), us(500), true, 45000, 2500, 6});
     for (int i = 0; i < 30; ++i) {
-      Client c{ip("fd00:1::" + std::to_string(i + 16)), us(rng_.range(2000, 90000)), rng_.chance(0.9)};
+      Client c{ip("fd00:1::" + std::to_string(i + 16)), us(rng_.range(2000, 90000)),
+               rng_.chance(0.9)};
       clients6_.push_back(c);
     }
   }
@@ -232,12 +252,16 @@ class Generator {
       const std::vector<Client>& cs = v6 ? clients6_ : clients4_;
       // Heavy proxies get ~40% of the IPv4 connections and ~40% of IPv6 ones.
       const std::size_t heavy = v6 ? 1 : 4;
-      const std::size_t ci = rng_.chance(0.4) ? rng_.below(heavy) : heavy + rng_.below(cs.size() - heavy);
+      const std::size_t ci =
+          rng_.chance(0.4) ? rng_.below(heavy) : heavy + rng_.below(cs.size() - heavy);
       const Client& c = cs[ci];
       std::size_t si = 0;
-      if (c.only_server >= 0) si = static_cast<std::size_t>(c.only_server);
-      else if (v6) si = 6 + rng_.below(2);
-      else si = rng_.below(6);
+      if (c.only_server >= 0)
+        si = static_cast<std::size_t>(c.only_server);
+      else if (v6)
+        si = 6 + rng_.below(2);
+      else
+        si = rng_.below(6);
       const Server& s = servers_[si];
       PortPool& pool = pools_[{&c, si}];
       if (pool.handed_out == 0) pool.next = static_cast<std::uint32_t>(rng_.below(c.port_count));
@@ -309,8 +333,10 @@ class Generator {
       left -= seg;
       if (!first) c.after(us(rng_.range(10, 120)));
       first = false;
-      if (left == 0 && fin_on_last) c.fin_data(Side::server, seg);
-      else c.data(Side::server, seg);
+      if (left == 0 && fin_on_last)
+        c.fin_data(Side::server, seg);
+      else
+        c.data(Side::server, seg);
       if (++unacked == 2 && left > 0) {
         c.after(us(rng_.range(20, 200))).ack(Side::client);
         unacked = 0;
@@ -320,7 +346,8 @@ class Generator {
   }
 
   void exchange(Conversation& c, Duration rtt) {
-    c.after(us(rng_.range(30, 3000))).data(Side::client, static_cast<std::uint32_t>(rng_.range(60, 500)));
+    c.after(us(rng_.range(30, 3000)))
+        .data(Side::client, static_cast<std::uint32_t>(rng_.range(60, 500)));
     response(c, rng_.log_uniform(80, 4000), rtt);
   }
 
@@ -355,7 +382,8 @@ class Generator {
 
   void long_flow(Conversation& c, Duration rtt) {
     handshake(c, rtt);
-    c.after(us(rng_.range(100, 2000))).data(Side::client, static_cast<std::uint32_t>(rng_.range(200, 500)));
+    c.after(us(rng_.range(100, 2000)))
+        .data(Side::client, static_cast<std::uint32_t>(rng_.range(200, 500)));
     const int segs = static_cast<int>(rng_.log_uniform(300, 4000));
     const Duration gap = us(rng_.range(40, 400));  // 30-300 Mbit/s
     c.after(us(300));
@@ -371,7 +399,8 @@ class Generator {
           c.after(us(30)).ack(Side::client);
         }
         for (int k = 0; k < 4; ++k) {
-          c.after(gap).data(Side::server, kMss, with_seq(hole + kMss * static_cast<std::uint32_t>(k)));
+          c.after(gap).data(Side::server, kMss,
+                            with_seq(hole + kMss * static_cast<std::uint32_t>(k)));
           c.after(us(30)).ack(Side::client);
         }
         i += 3;
@@ -394,8 +423,10 @@ class Generator {
       }
     }
     c.after(rtt).ack(Side::client);
-    if (rng_.chance(0.5)) close_server_first(c, rtt);
-    else close_client_first(c, rtt);
+    if (rng_.chance(0.5))
+      close_server_first(c, rtt);
+    else
+      close_client_first(c, rtt);
   }
 
   // ---- groups -----------------------------------------------------------------------------
@@ -430,8 +461,10 @@ class Generator {
       case Script::clean_short: {
         Conversation c(cs, ss, t);
         body(c, rtt);
-        if (rng_.chance(0.55)) close_client_first(c, rtt);
-        else close_server_first(c, rtt);
+        if (rng_.chance(0.55))
+          close_client_first(c, rtt);
+        else
+          close_server_first(c, rtt);
         append(c);
         break;
       }
@@ -449,7 +482,8 @@ class Generator {
         c.after(us(rng_.range(100, 5000))).fin(Side::client);
         c.after(us(40)).ack(Side::server);
         c.after(us(rng_.range(50, 3000))).fin(Side::server);
-        const bool captured = rng_.chance(0.5);  // lost after (confirmed) or before the capture point
+        const bool captured =
+            rng_.chance(0.5);  // lost after (confirmed) or before the capture point
         c.after(rtt).ack(Side::client, lost_if(!captured));
         const int resends = script == Script::lost_final_ack && rng_.chance(0.3) ? 2 : 1;
         Duration rto = ms(rng_.range(203, 215));
@@ -459,8 +493,10 @@ class Generator {
           rto = rto * 2;
         }
         c.after(rtt);
-        if (script == Script::lost_final_ack) c.ack(Side::client);
-        else c.rst_no_ack(Side::client);
+        if (script == Script::lost_final_ack)
+          c.ack(Side::client);
+        else
+          c.rst_no_ack(Side::client);
         append(c);
         break;
       }
@@ -493,7 +529,8 @@ class Generator {
         body(c, rtt);
         c.after(us(rng_.range(100, 5000))).fin(Side::client);
         c.after(us(40)).ack(Side::server);
-        c.after(ms(rng_.range(20, 150))).data(Side::server, static_cast<std::uint32_t>(rng_.range(100, 1448)));
+        c.after(ms(rng_.range(20, 150)))
+            .data(Side::server, static_cast<std::uint32_t>(rng_.range(100, 1448)));
         c.after(rtt).rst_no_ack(Side::client);
         append(c);
         break;
@@ -521,19 +558,24 @@ class Generator {
         // The server pushes more; the client application closes without reading it.
         c.after(us(rng_.range(100, 3000))).data(Side::server, kMss);
         c.after(us(rng_.range(10, 100))).data(Side::server, kMss);
-        c.after(us(rng_.range(100, 3000))).rst(Side::client, with_ack(c.rcv_next(Side::client) - 2 * kMss));
+        c.after(us(rng_.range(100, 3000)))
+            .rst(Side::client, with_ack(c.rcv_next(Side::client) - 2 * kMss));
         append(c);
         break;
       }
       case Script::reuse_safe:
       case Script::reuse_unsafe:
       case Script::reuse_after_reset: {
-        const bool with_ts = script == Script::reuse_safe ? true : script == Script::reuse_unsafe ? false : ts;
+        const bool with_ts = script == Script::reuse_safe     ? true
+                             : script == Script::reuse_unsafe ? false
+                                                              : ts;
         cs.timestamps = ss.timestamps = with_ts;
         Conversation a(cs, ss, t);
         body(a, rtt);
-        if (script == Script::reuse_after_reset) a.after(us(rng_.range(100, 5000))).rst(Side::client);
-        else close_server_first(a, rtt);  // the client keeps no TIME_WAIT and may reconnect
+        if (script == Script::reuse_after_reset)
+          a.after(us(rng_.range(100, 5000))).rst(Side::client);
+        else
+          close_server_first(a, rtt);  // the client keeps no TIME_WAIT and may reconnect
         append(a);
         const Timestamp t2 = a.now() + ms(rng_.range(300, 8000));
         auto [c2, s2] = second(t2, with_ts);
@@ -715,9 +757,10 @@ std::string BenchTruth::to_json() const {
       o += (i ? ", \"" : "\"") + json_escape(a.also[i]) + "\"";
     }
     o += "], \"client\": \"" + format_endpoint(a.client_ip, a.client_port) + "\", \"server\": \"" +
-         format_endpoint(a.server_ip, a.server_port) + "\", \"incarnation\": " +
-         std::to_string(a.incarnation) + ", \"start\": \"" + format_rfc3339(a.start) +
-         "\", \"end\": \"" + format_rfc3339(a.end) + "\", \"start_ns\": " + std::to_string(a.start.ns) +
+         format_endpoint(a.server_ip, a.server_port) +
+         "\", \"incarnation\": " + std::to_string(a.incarnation) + ", \"start\": \"" +
+         format_rfc3339(a.start) + "\", \"end\": \"" + format_rfc3339(a.end) +
+         "\", \"start_ns\": " + std::to_string(a.start.ns) +
          ", \"end_ns\": " + std::to_string(a.end.ns) + "}";
   }
   o += "\n  ]\n}\n";
@@ -738,7 +781,8 @@ const InjectedAnomaly* BenchTruth::anomaly_of(const IpAddress& client_ip, std::u
   return nullptr;
 }
 
-Status generate_bench_capture(const BenchConfig& config, const std::string& path, BenchTruth& truth) {
+Status generate_bench_capture(const BenchConfig& config, const std::string& path,
+                              BenchTruth& truth) {
   Generator g(config, truth);
   return g.run(path);
 }

@@ -45,7 +45,8 @@ class Rng {
   double exponential(double mean) { return -mean * std::log(1.0 - uniform()); }
   // Log-uniform in [lo, hi]: many small values, a long tail of large ones.
   std::uint32_t log_uniform(double lo, double hi) {
-    return static_cast<std::uint32_t>(std::exp(std::log(lo) + uniform() * (std::log(hi) - std::log(lo))));
+    return static_cast<std::uint32_t>(
+        std::exp(std::log(lo) + uniform() * (std::log(hi) - std::log(lo))));
   }
   std::uint32_t u32() { return static_cast<std::uint32_t>(next() >> 32); }
 
@@ -85,7 +86,7 @@ class StreamWriter {
       u16(0);
       u64(0xFFFFFFFFFFFFFFFFULL);
       u32(28);
-      u32(1);           // interface description block: Ethernet, snaplen 262144, µs
+      u32(1);  // interface description block: Ethernet, snaplen 262144, µs
       u32(20);
       u16(1);
       u16(0);

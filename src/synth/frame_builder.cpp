@@ -16,7 +16,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::uint8_t kProtoTcp = 6;
 constexpr std::size_t kMaxOptionBytes = 40;  // data offset is 4 bits: 60-byte header at most
 
-void put_u8(Bytes& b, std::uint32_t v) { b.push_back(static_cast<std::uint8_t>(v)); }
+void put_u8(Bytes& b, std::uint32_t v) {
+  b.push_back(static_cast<std::uint8_t>(v));
+}
 void put_u16be(Bytes& b, std::uint32_t v) {
   put_u8(b, v >> 8);
   put_u8(b, v);
@@ -190,7 +192,9 @@ void put_sll2(Bytes& f, const TcpSegmentSpec& s, std::uint16_t ethertype) {
 
 // BSD loopback AF in little-endian host order. AF_INET6 differs per BSD; we write 24 (NetBSD,
 // OpenBSD), which decode accepts along with FreeBSD's 28 and macOS's 30.
-void put_null(Bytes& f, bool v6) { put_u32le(f, v6 ? 24u : 2u); }
+void put_null(Bytes& f, bool v6) {
+  put_u32le(f, v6 ? 24u : 2u);
+}
 
 }  // namespace
 

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
-#include <optional>
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -44,10 +44,18 @@ constexpr Side S = Side::server;
 constexpr Timestamp kBase{1'767'225'600LL * 1'000'000'000LL};
 constexpr std::uint16_t kServerPort = 8080;
 
-constexpr Duration ns(std::int64_t v) { return Duration{v}; }
-constexpr Duration us(std::int64_t v) { return Duration{v * 1'000}; }
-constexpr Duration ms(std::int64_t v) { return Duration::from_ms(v); }
-constexpr Duration sec(std::int64_t v) { return Duration::from_s(v); }
+constexpr Duration ns(std::int64_t v) {
+  return Duration{v};
+}
+constexpr Duration us(std::int64_t v) {
+  return Duration{v * 1'000};
+}
+constexpr Duration ms(std::int64_t v) {
+  return Duration::from_ms(v);
+}
+constexpr Duration sec(std::int64_t v) {
+  return Duration::from_s(v);
+}
 
 IpAddress ip(const char* text) {
   IpAddress a;
@@ -155,8 +163,11 @@ class Tape {
       case Link::raw_ip: l3 = 0; break;
       case Link::null_loopback: l3 = 4; break;
     }
-    const std::size_t l4 = (b.at(l3) >> 4) == 6 ? l3 + 40 : l3 + std::size_t{(b.at(l3) & 0x0Fu) * 4u};
-    const auto get = [&](std::size_t at) { return static_cast<std::uint32_t>((b.at(at) << 8) | b.at(at + 1)); };
+    const std::size_t l4 =
+        (b.at(l3) >> 4) == 6 ? l3 + 40 : l3 + std::size_t{(b.at(l3) & 0x0Fu) * 4u};
+    const auto get = [&](std::size_t at) {
+      return static_cast<std::uint32_t>((b.at(at) << 8) | b.at(at + 1));
+    };
     const auto put = [&](std::size_t at, std::uint32_t v) {
       b.at(at) = static_cast<std::uint8_t>(v >> 8);
       b.at(at + 1) = static_cast<std::uint8_t>(v);
@@ -206,17 +217,27 @@ class Talk {
     return *this;
   }
 
-  std::uint64_t syn(Emit e = {}) { return put(C, e, [&](Emit x) { return conv_.syn(C, x); }); }
-  std::uint64_t syn_ack(Emit e = {}) { return put(S, e, [&](Emit x) { return conv_.syn_ack(x); }); }
-  std::uint64_t ack(Side f, Emit e = {}) { return put(f, e, [&](Emit x) { return conv_.ack(f, x); }); }
+  std::uint64_t syn(Emit e = {}) {
+    return put(C, e, [&](Emit x) { return conv_.syn(C, x); });
+  }
+  std::uint64_t syn_ack(Emit e = {}) {
+    return put(S, e, [&](Emit x) { return conv_.syn_ack(x); });
+  }
+  std::uint64_t ack(Side f, Emit e = {}) {
+    return put(f, e, [&](Emit x) { return conv_.ack(f, x); });
+  }
   std::uint64_t data(Side f, std::uint32_t n, Emit e = {}) {
     return put(f, e, [&](Emit x) { return conv_.data(f, n, x); });
   }
-  std::uint64_t fin(Side f, Emit e = {}) { return put(f, e, [&](Emit x) { return conv_.fin(f, x); }); }
+  std::uint64_t fin(Side f, Emit e = {}) {
+    return put(f, e, [&](Emit x) { return conv_.fin(f, x); });
+  }
   std::uint64_t fin_data(Side f, std::uint32_t n, Emit e = {}) {
     return put(f, e, [&](Emit x) { return conv_.fin_data(f, n, x); });
   }
-  std::uint64_t rst(Side f, Emit e = {}) { return put(f, e, [&](Emit x) { return conv_.rst(f, x); }); }
+  std::uint64_t rst(Side f, Emit e = {}) {
+    return put(f, e, [&](Emit x) { return conv_.rst(f, x); });
+  }
   std::uint64_t rst_no_ack(Side f, Emit e = {}) {
     return put(f, e, [&](Emit x) { return conv_.rst_no_ack(f, x); });
   }
@@ -225,7 +246,8 @@ class Talk {
   }
   // The same frame captured again (same bytes, IP id included): keeps the IP id counter.
   std::uint64_t duplicate(Side f) {
-    return put(f, Emit{}, [&](Emit x) { return conv_.retransmit_last(f, x); }, /*verbatim=*/true);
+    return put(
+        f, Emit{}, [&](Emit x) { return conv_.retransmit_last(f, x); }, /*verbatim=*/true);
   }
   std::uint64_t segment(Side f, std::uint8_t flags, std::uint32_t n, Emit e = {}) {
     return put(f, e, [&](Emit x) { return conv_.segment(f, flags, n, x); });
@@ -350,21 +372,25 @@ Scenario lost_final_ack_reacked() {
   const auto reack = t.ack(C);
   s.packets = tape.take();
   s.description = fmt(
-      "Client closes first (FIN 7, ACK 8); server FIN %llu; the client's final ACK %llu is captured "
+      "Client closes first (FIN 7, ACK 8); server FIN %llu; the client's final ACK %llu is "
+      "captured "
       "(vantage near the client: TTL 64 vs 57) and lost after the capture point. The server, still "
-      "in LAST_ACK, re-sends its FIN %llu 206 ms later and the client re-ACKs from TIME_WAIT (%llu). "
+      "in LAST_ACK, re-sends its FIN %llu 206 ms later and the client re-ACKs from TIME_WAIT "
+      "(%llu). "
       "Final ACK captured before the re-send: confirmed.",
       fin, final_ack, refin, reack);
-  s.findings = {finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
-                finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+  s.findings = {
+      finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
+      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
 
 // The same seen from the server side: the final ACK never reaches the capture point.
 Scenario lost_final_ack_probable() {
-  Scenario s = base("lost_final_ack_probable",
-                    "IPv6, vantage near the server: final ACK never captured, FIN re-sent, re-ACKed");
+  Scenario s =
+      base("lost_final_ack_probable",
+           "IPv6, vantage near the server: final ACK never captured, FIN re-sent, re-ACKed");
   Tape tape;
   const Net net{Vantage::near_server};
   Talk t(tape, net, ends(net, kV6, 40002, 3'141'592, 2'718'281, true), kBase, Link::ethernet);
@@ -383,8 +409,9 @@ Scenario lost_final_ack_probable() {
       "and only then the client's ACK %llu (from TIME_WAIT). No capture gap in client->server: "
       "probable.",
       fin, refin, reack);
-  s.findings = {finding("lost_final_ack", "reacked", "warning", "probable", {fin, refin, reack}),
-                finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+  s.findings = {
+      finding("lost_final_ack", "reacked", "warning", "probable", {fin, refin, reack}),
+      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -392,8 +419,9 @@ Scenario lost_final_ack_probable() {
 // The active closer kept no TIME_WAIT (tcp_max_tw_buckets): it answers the re-sent FIN with
 // the stateless RST Linux sends: no ACK flag, seq = the FIN's ack.
 Scenario no_time_wait_rst() {
-  Scenario s = base("no_time_wait_rst",
-                    "final ACK lost; the client kept no TIME_WAIT and answers the re-sent FIN with a bare RST");
+  Scenario s = base(
+      "no_time_wait_rst",
+      "final ACK lost; the client kept no TIME_WAIT and answers the re-sent FIN with a bare RST");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk t(tape, net, ends(net, kV4, 40003, 11'000'000, 22'000'000, true), kBase, Link::ethernet);
@@ -407,9 +435,11 @@ Scenario no_time_wait_rst() {
   const auto rst = t.rst_no_ack(C);
   s.packets = tape.take();
   s.description = fmt(
-      "Client closes first and keeps no TIME_WAIT. Server FIN %llu, final ACK %llu captured and lost "
+      "Client closes first and keeps no TIME_WAIT. Server FIN %llu, final ACK %llu captured and "
+      "lost "
       "after the capture point, FIN re-sent (%llu); the client has no state and answers with RST "
-      "%llu (no ACK flag, seq = the FIN's ack), as Linux's stateless reply. The server sees an error.",
+      "%llu (no ACK flag, seq = the FIN's ack), as Linux's stateless reply. The server sees an "
+      "error.",
       fin, final_ack, refin, rst);
   s.findings = {
       finding("lost_final_ack", "reset", "error", "confirmed", {fin, final_ack, refin, rst}),
@@ -422,8 +452,9 @@ Scenario no_time_wait_rst() {
 
 // SO_LINGER {1,0} with nothing outstanding.
 Scenario linger_zero_rst() {
-  Scenario s = base("linger_zero_rst",
-                    "client reads the whole response, then SO_LINGER 0 close(): RST+ACK, nothing outstanding");
+  Scenario s = base(
+      "linger_zero_rst",
+      "client reads the whole response, then SO_LINGER 0 close(): RST+ACK, nothing outstanding");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk t(tape, net, ends(net, kV4, 40004, 31'000'000, 41'000'000, true), kBase, Link::ethernet);
@@ -432,7 +463,8 @@ Scenario linger_zero_rst() {
   const auto rst = t.in(ms(3)).rst(C);
   s.packets = tape.take();
   s.description = fmt(
-      "Request, 2000-byte response fully ACKed, then the client closes with SO_LINGER {1,0}: RST+ACK "
+      "Request, 2000-byte response fully ACKed, then the client closes with SO_LINGER {1,0}: "
+      "RST+ACK "
       "%llu (seq = next, ack = everything received) and no FIN. Nothing is unacknowledged either "
       "way: linger_zero.",
       rst);
@@ -456,7 +488,8 @@ Scenario unread_data_rst() {
   const auto rst = t.in(ms(9)).rst(S, with_ack(server_rcv));
   s.packets = tape.take();
   s.description = fmt(
-      "After the first response the client pipelines a second request (%llu, %llu: 2048 bytes); the "
+      "After the first response the client pipelines a second request (%llu, %llu: 2048 bytes); "
+      "the "
       "server application closes without reading and its RST+ACK %llu acknowledges none of it. The "
       "client's data is lost: unread_data.",
       d1, d2, rst);
@@ -468,8 +501,9 @@ Scenario unread_data_rst() {
 // RFC 1337: an old duplicate makes the TIME_WAIT side ACK; the closed peer answers with RST,
 // which ends TIME_WAIT early.
 Scenario time_wait_assassination() {
-  Scenario s = base("time_wait_assassination",
-                    "old duplicate -> TIME_WAIT ACK -> RST from the closed server ends the client's TIME_WAIT");
+  Scenario s = base(
+      "time_wait_assassination",
+      "old duplicate -> TIME_WAIT ACK -> RST from the closed server ends the client's TIME_WAIT");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk t(tape, net, ends(net, kV4, 40006, 71'000'000, 81'000'000, false), kBase, Link::ethernet);
@@ -486,12 +520,16 @@ Scenario time_wait_assassination() {
   const auto rst = t.rst_no_ack(S);
   s.packets = tape.take();
   s.description = fmt(
-      "Clean close, client active (final ACK %llu, client in TIME_WAIT, server CLOSED). 1.5 s later an "
-      "old duplicate of the server's data segment %llu arrives (%llu, byte copy); the TIME_WAIT client "
+      "Clean close, client active (final ACK %llu, client in TIME_WAIT, server CLOSED). 1.5 s "
+      "later an "
+      "old duplicate of the server's data segment %llu arrives (%llu, byte copy); the TIME_WAIT "
+      "client "
       "answers with its current ACK %llu and the server, which has no connection any more, answers "
-      "with RST %llu (seq = that ack): the RST ends the client's TIME_WAIT early (RFC 1337 hazard).",
+      "with RST %llu (seq = that ack): the RST ends the client's TIME_WAIT early (RFC 1337 "
+      "hazard).",
       final_ack, response, old, tw_ack, rst);
-  s.findings = {finding("rst_after_close", "time_wait_assassination", "warning", "confirmed", {rst})};
+  s.findings = {
+      finding("rst_after_close", "time_wait_assassination", "warning", "confirmed", {rst})};
   return s;
 }
 
@@ -499,8 +537,9 @@ Scenario time_wait_assassination() {
 // Reuse and stale segments.
 
 Scenario reuse_unsafe() {
-  Scenario s = base("reuse_unsafe",
-                    "client reuses its four-tuple 2 s after a clean close, no timestamps, ISN below the old one");
+  Scenario s = base(
+      "reuse_unsafe",
+      "client reuses its four-tuple 2 s after a clean close, no timestamps, ISN below the old one");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk n1(tape, net, ends(net, kV4, 40007, 1'000'000, 3'000'000, false), kBase, Link::ethernet);
@@ -521,9 +560,11 @@ Scenario reuse_unsafe() {
   n2.ack(C);
   s.packets = tape.take();
   s.description = fmt(
-      "Incarnation 1 closes cleanly, client first (final ACK %llu: the client holds TIME_WAIT). 2 s "
+      "Incarnation 1 closes cleanly, client first (final ACK %llu: the client holds TIME_WAIT). 2 "
+      "s "
       "later the client reconnects from the same port with ISN 900000, below the old connection's "
-      "highest sequence number 1000122, and timestamps are off: neither RFC 6191 test holds, an old "
+      "highest sequence number 1000122, and timestamps are off: neither RFC 6191 test holds, an "
+      "old "
       "duplicate could be taken for new data. SYN %llu.",
       final_ack, syn);
   s.findings = {finding("tuple_reuse", "unsafe", "warning", "confirmed", {final_ack, syn})};
@@ -532,8 +573,8 @@ Scenario reuse_unsafe() {
 }
 
 Scenario reuse_after_reset() {
-  Scenario s = base("reuse_after_reset",
-                    "SO_LINGER 0 RST, then the same four-tuple reconnects 1 s later");
+  Scenario s =
+      base("reuse_after_reset", "SO_LINGER 0 RST, then the same four-tuple reconnects 1 s later");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk n1(tape, net, ends(net, kV4, 40008, 5'000'000, 6'000'000, true), kBase, Link::ethernet);
@@ -566,8 +607,9 @@ Scenario reuse_after_reset() {
 // RFC 1337 hazard H1: an old data segment (byte copy, its IP id included) lands in the new
 // incarnation at exactly the receiver's RCV.NXT with an acceptable ack, and is taken as data.
 Scenario stale_data_in_window() {
-  Scenario s = base("stale_data_in_window",
-                    "timestamps off: a byte copy of an old data segment is accepted by the new connection");
+  Scenario s =
+      base("stale_data_in_window",
+           "timestamps off: a byte copy of an old data segment is accepted by the new connection");
   Tape tape;
   const Net net{Vantage::near_server};
   constexpr std::uint32_t ci = 1'000'000;
@@ -601,13 +643,17 @@ Scenario stale_data_in_window() {
   n2.in(ms(1)).fin(S);
   n2.ack(C);
   s.packets = tape.take();
-  s.description = fmt(
-      "Timestamps off. Incarnation 1: client data %llu (seq 1001001, ack 5001001, 1000 bytes), clean "
-      "close, final ACK %llu. The client reconnects 5 ms later (SYN %llu) with ISNs 1000400/5000700, "
-      "so after 600 and 300 bytes of filler the server's RCV.NXT is 1001001 and its SND.NXT 5001001. "
-      "Frame %llu is a byte copy of %llu (IP id from the old run): in window, acceptable ack, and the "
-      "server takes it (ACK %llu advances by 1000). Old data was delivered as new: critical.",
-      old, final_ack, syn, copy, old, taken);
+  s.description =
+      fmt("Timestamps off. Incarnation 1: client data %llu (seq 1001001, ack 5001001, 1000 bytes), "
+          "clean "
+          "close, final ACK %llu. The client reconnects 5 ms later (SYN %llu) with ISNs "
+          "1000400/5000700, "
+          "so after 600 and 300 bytes of filler the server's RCV.NXT is 1001001 and its SND.NXT "
+          "5001001. "
+          "Frame %llu is a byte copy of %llu (IP id from the old run): in window, acceptable ack, "
+          "and the "
+          "server takes it (ACK %llu advances by 1000). Old data was delivered as new: critical.",
+          old, final_ack, syn, copy, old, taken);
   s.findings = {finding("tuple_reuse", "unsafe", "warning", "confirmed", {final_ack, syn}),
                 finding("stale_segment", "stale_data", "critical", "confirmed", {copy})};
   s.connections = {conn("fin", "client", "client", 1), conn("fin", "client", "client", 2)};
@@ -617,7 +663,8 @@ Scenario stale_data_in_window() {
 // A late duplicate of the old incarnation's FIN arrives outside the new one's window.
 Scenario stale_fin_outside_window() {
   Scenario s = base("stale_fin_outside_window",
-                    "safe reuse 1 s after close; a late copy of the old server FIN arrives outside the new window");
+                    "safe reuse 1 s after close; a late copy of the old server FIN arrives outside "
+                    "the new window");
   Tape tape;
   const Net net{Vantage::near_client};
   Talk n1(tape, net, ends(net, kV4, 40010, 1'000'000, 5'000'000, false), kBase, Link::ethernet);
@@ -642,8 +689,10 @@ Scenario stale_fin_outside_window() {
   s.description = fmt(
       "Incarnation 1 closes cleanly, client first (server FIN %llu, final ACK %llu). The client "
       "reconnects 1 s later (SYN %llu) with an ISN beyond the old sequence space (RFC 6191 safe). "
-      "Frame %llu is a byte copy of the old FIN %llu (same IP id: the network delivered it late, the "
-      "server did not re-send it): its seq is far outside the new receive window; the client answers "
+      "Frame %llu is a byte copy of the old FIN %llu (same IP id: the network delivered it late, "
+      "the "
+      "server did not re-send it): its seq is far outside the new receive window; the client "
+      "answers "
       "with a plain ACK (%llu). Not a FIN retransmission of incarnation 1.",
       old_fin, final_ack, syn, copy, old_fin, dup_ack);
   s.findings = {finding("tuple_reuse", "rfc6191_safe", "info", "confirmed", {final_ack, syn}),
@@ -656,7 +705,8 @@ Scenario stale_fin_outside_window() {
 // with a challenge ACK (RFC 5961 §4).
 Scenario old_stack_syn_rst_in_last_ack() {
   Scenario s = base("old_stack_syn_rst_in_last_ack",
-                    "final ACK lost, client reconnects at once; an old stack in LAST_ACK answers the SYN with RST");
+                    "final ACK lost, client reconnects at once; an old stack in LAST_ACK answers "
+                    "the SYN with RST");
   Tape tape;
   const Net net{Vantage::near_server};
   constexpr std::uint32_t ci = 1'000'000;
@@ -691,19 +741,23 @@ Scenario old_stack_syn_rst_in_last_ack() {
   n3.in(ms(1)).fin(S);
   n3.ack(C);
   s.packets = tape.take();
-  s.description = fmt(
-      "Timestamps off, vantage near the server. Client closes first; server FIN %llu; the final ACK "
-      "is lost before the capture point, so the server stays in LAST_ACK. The client (no TIME_WAIT) "
-      "reconnects from the same port 100 ms later: SYN %llu, ISN inside the server's window. An old "
-      "stack answers an in-window SYN in LAST_ACK with RST (RFC 793; BSD dropwithreset; Linux < 3.6): "
-      "RST+ACK %llu, seq 0, ack = ISN+1, which ends the server's LAST_ACK and refuses the connect(). "
-      "The application retries 1 s later with a new ISN (SYN %llu): an application retry of an "
-      "incarnation that never got past SYN_SENT (syn_seq_jump), not another reuse.",
-      fin, syn, rst, retry);
-  s.findings = {
-      finding("tuple_reuse", "while_last_ack", "error", "confirmed", {fin, syn}),
-      finding("lost_final_ack", "ended_by_reuse", "error", "probable", {fin, rst}),
-      finding("rst_after_close", "reuse_rejected", "error", "confirmed", {syn, rst})};
+  s.description =
+      fmt("Timestamps off, vantage near the server. Client closes first; server FIN %llu; the "
+          "final ACK "
+          "is lost before the capture point, so the server stays in LAST_ACK. The client (no "
+          "TIME_WAIT) "
+          "reconnects from the same port 100 ms later: SYN %llu, ISN inside the server's window. "
+          "An old "
+          "stack answers an in-window SYN in LAST_ACK with RST (RFC 793; BSD dropwithreset; Linux "
+          "< 3.6): "
+          "RST+ACK %llu, seq 0, ack = ISN+1, which ends the server's LAST_ACK and refuses the "
+          "connect(). "
+          "The application retries 1 s later with a new ISN (SYN %llu): an application retry of an "
+          "incarnation that never got past SYN_SENT (syn_seq_jump), not another reuse.",
+          fin, syn, rst, retry);
+  s.findings = {finding("tuple_reuse", "while_last_ack", "error", "confirmed", {fin, syn}),
+                finding("lost_final_ack", "ended_by_reuse", "error", "probable", {fin, rst}),
+                finding("rst_after_close", "reuse_rejected", "error", "confirmed", {syn, rst})};
   s.connection_count = 2;
   return s;
 }
@@ -712,8 +766,9 @@ Scenario old_stack_syn_rst_in_last_ack() {
 // Edge cases of the close itself.
 
 Scenario seq_wraparound_close() {
-  Scenario s = base("seq_wraparound_close",
-                    "pcapng/ns: data and both FINs straddle 2^32; final ACK (ack 0) lost, FIN re-sent");
+  Scenario s =
+      base("seq_wraparound_close",
+           "pcapng/ns: data and both FINs straddle 2^32; final ACK (ack 0) lost, FIN re-sent");
   Tape tape;
   Net net{Vantage::near_client};
   net.rtt = ns(20'000'123);
@@ -737,14 +792,18 @@ Scenario seq_wraparound_close() {
   s.packets = tape.take();
   s.link = Link::ethernet;
   s.format = FileFormat::pcapng_ns;
-  s.description = fmt(
-      "pcapng with nanosecond timestamps. Client ISN 0xFFFFFF00: its 512 bytes wrap and its FIN is at "
-      "0x101. Server ISN 0xFFFFEFFE: 4096 bytes, FIN %llu at 0xFFFFFFFF, so the final ACK %llu carries "
-      "ack 0 (TSvals wrap too). The final ACK is captured and lost; FIN re-sent %llu, re-ACKed %llu. "
-      "Exactly the lost_final_ack_reacked findings.",
-      fin, final_ack, refin, reack);
-  s.findings = {finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
-                finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+  s.description =
+      fmt("pcapng with nanosecond timestamps. Client ISN 0xFFFFFF00: its 512 bytes wrap and its "
+          "FIN is at "
+          "0x101. Server ISN 0xFFFFEFFE: 4096 bytes, FIN %llu at 0xFFFFFFFF, so the final ACK %llu "
+          "carries "
+          "ack 0 (TSvals wrap too). The final ACK is captured and lost; FIN re-sent %llu, re-ACKed "
+          "%llu. "
+          "Exactly the lost_final_ack_reacked findings.",
+          fin, final_ack, refin, reack);
+  s.findings = {
+      finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
+      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -752,8 +811,9 @@ Scenario seq_wraparound_close() {
 // HTTP/1.0 style: the server's FIN rides on its last data segment; that segment is lost after
 // the capture point (vantage near the server) and re-sent whole.
 Scenario fin_with_data_resent() {
-  Scenario s = base("fin_with_data_resent",
-                    "server FIN piggybacked on its last data; the FIN+data segment is lost once and re-sent");
+  Scenario s = base(
+      "fin_with_data_resent",
+      "server FIN piggybacked on its last data; the FIN+data segment is lost once and re-sent");
   Tape tape;
   const Net net{Vantage::near_server};
   Talk t(tape, net, ends(net, kV4, 40013, 2'000'000, 4'000'000, true), kBase, Link::ethernet);
@@ -769,13 +829,17 @@ Scenario fin_with_data_resent() {
   t.ack(S);
   s.packets = tape.take();
   s.description = fmt(
-      "Server closes first: FIN+PSH+ACK %llu carries the last 500 bytes. It is lost after the capture "
-      "point; the client's ACK %llu covers only the segment before it. The server re-sends the whole "
-      "segment (%llu, same seq, same fin_seq) and the client ACKs it (%llu), then closes. The FIN was "
+      "Server closes first: FIN+PSH+ACK %llu carries the last 500 bytes. It is lost after the "
+      "capture "
+      "point; the client's ACK %llu covers only the segment before it. The server re-sends the "
+      "whole "
+      "segment (%llu, same seq, same fin_seq) and the client ACKs it (%llu), then closes. The FIN "
+      "was "
       "re-sent because it never reached the client (the server is the active closer, not in "
       "LAST_ACK): fin_not_acknowledged, one retransmission then answered: info. No lost_final_ack.",
       fin, partial, refin, ack);
-  s.findings = {finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, ack})};
+  s.findings = {
+      finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, ack})};
   s.connections = {conn("fin", "server", "server")};
   return s;
 }
@@ -783,8 +847,9 @@ Scenario fin_with_data_resent() {
 // A capture drop in client->server just before the client's FIN, then the server's FIN re-sent
 // with no final ACK captured (vantage near the server).
 Scenario gap_before_fin() {
-  Scenario s = base("gap_before_fin",
-                    "capture missed client data before its FIN; server FIN re-sent, no final ACK captured");
+  Scenario s =
+      base("gap_before_fin",
+           "capture missed client data before its FIN; server FIN re-sent, no final ACK captured");
   Tape tape;
   const Net net{Vantage::near_server};
   Talk t(tape, net, ends(net, kV4, 40014, 6'000'000, 8'000'000, true), kBase, Link::ethernet);
@@ -802,12 +867,16 @@ Scenario gap_before_fin() {
   s.description = fmt(
       "Vantage near the server. The capture misses 300 bytes of client data (the server received "
       "them: its ACK %llu covers them, and the client FIN %llu starts beyond anything captured). "
-      "Server FIN %llu, no final ACK captured, FIN re-sent %llu, client ACK %llu. detections.md 3.1: "
+      "Server FIN %llu, no final ACK captured, FIN re-sent %llu, client ACK %llu. detections.md "
+      "3.1: "
       "a probable lost_final_ack needs no capture gap in client->server, and there is one, so the "
-      "missing ACK proves nothing: only fin_retransmit, with the fallback cause fin_not_acknowledged "
-      "(no captured ACK covered the FIN before its re-send), one retransmission then answered: info.",
+      "missing ACK proves nothing: only fin_retransmit, with the fallback cause "
+      "fin_not_acknowledged "
+      "(no captured ACK covered the FIN before its re-send), one retransmission then answered: "
+      "info.",
       covers, cfin, fin, refin, reack);
-  s.findings = {finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, reack})};
+  s.findings = {
+      finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, reack})};
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -835,7 +904,8 @@ Scenario mid_stream_start() {
   s.link = Link::linux_sll;
   s.description =
       "Linux cooked capture (tcpdump -i any). The capture starts in the middle of a connection: "
-      "client data 1, server data 2-3, then a clean close, client first (FIN 5, ACK 6, FIN 7, final "
+      "client data 1, server data 2-3, then a clean close, client first (FIN 5, ACK 6, FIN 7, "
+      "final "
       "ACK 8). The client is the sender of the first packet; the connection is marked mid_stream.";
   ExpectedConnection c = conn("fin", "client", "client");
   c.mid_stream = true;
@@ -866,8 +936,10 @@ Scenario ends_in_time_wait() {
   handshake(o);
   s.packets = tape.take();
   s.description = fmt(
-      "HTTP/1.0 style: the server closes first (FIN 6 right after its response), the client ACKs and "
-      "closes, the server's final ACK %llu puts it in TIME_WAIT. The capture goes on for 5 s (another "
+      "HTTP/1.0 style: the server closes first (FIN 6 right after its response), the client ACKs "
+      "and "
+      "closes, the server's final ACK %llu puts it in TIME_WAIT. The capture goes on for 5 s "
+      "(another "
       "client's handshake, frames %llu-%llu, left open) and ends long before 2MSL: TIME_WAIT still "
       "running at the end is not a finding.",
       final_ack, final_ack + 1, final_ack + 3);
@@ -902,8 +974,10 @@ Scenario duplicate_frames() {
   s.packets = tape.take();
   s.format = FileFormat::pcapng_ns;
   s.description =
-      "pcapng with nanosecond timestamps. A clean close (client first) where a mirror port delivers "
-      "every frame twice: each even frame is a byte-identical copy (same IP id, TSval, checksum) of "
+      "pcapng with nanosecond timestamps. A clean close (client first) where a mirror port "
+      "delivers "
+      "every frame twice: each even frame is a byte-identical copy (same IP id, TSval, checksum) "
+      "of "
       "the frame before it, 50 us later. Duplicates are not retransmissions: no fin_retransmit, no "
       "lost_final_ack. The report counts 10 duplicates.";
   s.connections = {conn("fin", "client", "client")};
@@ -912,7 +986,8 @@ Scenario duplicate_frames() {
 }
 
 Scenario tcp_fast_open() {
-  Scenario s = base("tcp_fast_open", "TFO: SYN with cookie (option 34) and 100 bytes of data, clean close");
+  Scenario s =
+      base("tcp_fast_open", "TFO: SYN with cookie (option 34) and 100 bytes of data, clean close");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::near_client};
@@ -948,7 +1023,8 @@ Scenario tcp_fast_open() {
   t.ack(C);
   s.packets = tape.take();
   s.description =
-      "TCP Fast Open (RFC 7413): SYN 1 carries a TFO cookie (option kind 34, 8-byte cookie) and the "
+      "TCP Fast Open (RFC 7413): SYN 1 carries a TFO cookie (option kind 34, 8-byte cookie) and "
+      "the "
       "100-byte request; the SYN-ACK 2 acknowledges ISN+101, the server answers with data 3 before "
       "the handshake ACK 4; then a clean close, client first. A TFO SYN is no reuse and no stale "
       "segment.";
@@ -957,7 +1033,8 @@ Scenario tcp_fast_open() {
 }
 
 Scenario syn_retransmissions() {
-  Scenario s = base("syn_retransmissions", "SYN sent 3 times (same ISN, 1 s then 2 s backoff), then a clean connection");
+  Scenario s = base("syn_retransmissions",
+                    "SYN sent 3 times (same ISN, 1 s then 2 s backoff), then a clean connection");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::near_client};
@@ -984,7 +1061,8 @@ Scenario syn_retransmissions() {
 }
 
 Scenario syn_seq_jump() {
-  Scenario s = base("syn_seq_jump", "SYN unanswered; the application retries after 3 s with a new ISN");
+  Scenario s =
+      base("syn_seq_jump", "SYN unanswered; the application retries after 3 s with a new ISN");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::near_client};
@@ -993,9 +1071,10 @@ Scenario syn_seq_jump() {
   first.syn();
   first.in(sec(1)).syn(at_seq(isn1));
   const Timestamp start2 = kBase + sec(3);
-  Talk retry(tape, net,
-             ends(net, kV4, 40020, isn1 + 700'000, 24'000'000, true, ts_clock(100'000, kBase, start2)),
-             start2, Link::ethernet);
+  Talk retry(
+      tape, net,
+      ends(net, kV4, 40020, isn1 + 700'000, 24'000'000, true, ts_clock(100'000, kBase, start2)),
+      start2, Link::ethernet);
   retry.ip_ids(C, 33'000);
   handshake(retry);
   exchange(retry, 120, 1000);
@@ -1006,8 +1085,10 @@ Scenario syn_seq_jump() {
   s.packets = tape.take();
   s.description =
       "SYN 1 and its retransmission 2 (+1 s) get no answer; the application gives up after 3 s and "
-      "connects again from the same port: SYN 3 with a new ISN (+700000), answered, clean close. An "
-      "application retry of an incarnation that never left SYN_SENT (syn_seq_jump): one incarnation, "
+      "connects again from the same port: SYN 3 with a new ISN (+700000), answered, clean close. "
+      "An "
+      "application retry of an incarnation that never left SYN_SENT (syn_seq_jump): one "
+      "incarnation, "
       "no tuple_reuse.";
   s.connections = {conn("fin", "client", "client")};
   s.connection_count = 1;
@@ -1028,7 +1109,8 @@ Scenario clean_close_fin_ack_piggyback() {
   t.ack(C);
   s.packets = tape.take();
   s.description =
-      "Client FIN 7; the server's ACK of it and its own FIN travel in one segment (FIN+ACK 8); final "
+      "Client FIN 7; the server's ACK of it and its own FIN travel in one segment (FIN+ACK 8); "
+      "final "
       "ACK 9. Client active closer, client holds TIME_WAIT.";
   s.connections = {conn("fin", "client", "client")};
   return s;
@@ -1055,7 +1137,8 @@ Scenario half_close_data() {
   s.packets = tape.take();
   s.description = fmt(
       "The client sends its request and shuts down its sending side (FIN %llu); the server ACKs it "
-      "and keeps sending: 10 segments of 1448 bytes, which the client (in FIN_WAIT_2) ACKs; then the "
+      "and keeps sending: 10 segments of 1448 bytes, which the client (in FIN_WAIT_2) ACKs; then "
+      "the "
       "server closes (FIN %llu) and the client sends the final ACK. A half-close "
       "with data flowing the other way is no data_after_close.",
       cfin, sfin);
@@ -1064,7 +1147,8 @@ Scenario half_close_data() {
 }
 
 Scenario simultaneous_close() {
-  Scenario s = base("simultaneous_close", "both FINs cross in the network; both sides end in TIME_WAIT");
+  Scenario s =
+      base("simultaneous_close", "both FINs cross in the network; both sides end in TIME_WAIT");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::in_path};
@@ -1078,7 +1162,8 @@ Scenario simultaneous_close() {
   t.in(us(150)).ack(S);
   s.packets = tape.take();
   s.description = fmt(
-      "Vantage in the path (both TTLs decremented). Both applications close at the same time: client "
+      "Vantage in the path (both TTLs decremented). Both applications close at the same time: "
+      "client "
       "FIN %llu and server FIN %llu cross (the server's ack does not cover the client's FIN). Each "
       "side ACKs the other's FIN from CLOSING and both end in TIME_WAIT: active closer both.",
       cfin, sfin);
@@ -1087,8 +1172,9 @@ Scenario simultaneous_close() {
 }
 
 Scenario keepalive_probes() {
-  Scenario s = base("keepalive_probes",
-                    "IPv6: idle connection kept alive by 3 probes (seq = next-1, one with a garbage byte)");
+  Scenario s =
+      base("keepalive_probes",
+           "IPv6: idle connection kept alive by 3 probes (seq = next-1, one with a garbage byte)");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::near_client};
@@ -1099,8 +1185,10 @@ Scenario keepalive_probes() {
     const std::uint32_t probe_seq = t.conv().next_seq(C) - 1;
     Emit e = at_seq(probe_seq);
     // The last one as BSD and Windows send it: one garbage byte at snd_nxt - 1.
-    if (i < 2) t.in(sec(30)).ack(C, e);
-    else t.in(sec(30)).segment(C, flag::ack, 1, e);
+    if (i < 2)
+      t.in(sec(30)).ack(C, e);
+    else
+      t.in(sec(30)).segment(C, flag::ack, 1, e);
     t.ack(S);
   }
   t.in(sec(5)).fin(C);
@@ -1118,8 +1206,9 @@ Scenario keepalive_probes() {
 }
 
 Scenario zero_window_probes() {
-  Scenario s = base("zero_window_probes",
-                    "server window 0; client zero-window probes with backoff; window reopens; clean close");
+  Scenario s =
+      base("zero_window_probes",
+           "server window 0; client zero-window probes with backoff; window reopens; clean close");
   s.decoy = true;
   Tape tape;
   const Net net{Vantage::near_client};
@@ -1145,7 +1234,8 @@ Scenario zero_window_probes() {
   s.description =
       "The server's application stops reading: its ACK 6 advertises window 0. The client probes at "
       "seq = SND.UNA-1 with length 0 (7, 9, 11; backoff 200/400/800 ms), each answered by a zero "
-      "window ACK (8, 10, 12); the window update 13 reopens it, the rest is sent and the connection "
+      "window ACK (8, 10, 12); the window update 13 reopens it, the rest is sent and the "
+      "connection "
       "closes cleanly, client first.";
   s.connections = {conn("fin", "client", "client")};
   return s;
@@ -1207,14 +1297,19 @@ std::vector<Scenario> make_all_scenarios() {
 std::string scenarios_readme(const std::vector<Scenario>& all) {
   std::ostringstream o;
   o << "# Synthetic teardown captures (samples/synthetic)\n\n"
-       "Generated by `lastack-synth write-all samples/synthetic` from `src/synth/scenarios.cpp`; do "
-       "not edit by hand (this README included). The `[synthetic]` tests check that every file here "
+       "Generated by `lastack-synth write-all samples/synthetic` from `src/synth/scenarios.cpp`; "
+       "do "
+       "not edit by hand (this README included). The `[synthetic]` tests check that every file "
+       "here "
        "is byte-identical to what the generator writes now and that lastack reports exactly the "
-       "findings listed below (kind, cause, severity, confidence, evidence frames) and nothing else.\n\n"
+       "findings listed below (kind, cause, severity, confidence, evidence frames) and nothing "
+       "else.\n\n"
        "All scenarios are deterministic: time base 2026-01-01T00:00:00Z, client 192.0.2.10 (or "
-       "2001:db8:c::10), server 198.51.100.20 (or 2001:db8:5::20) port 8080, fixed ports, ISNs and IP "
+       "2001:db8:c::10), server 198.51.100.20 (or 2001:db8:5::20) port 8080, fixed ports, ISNs and "
+       "IP "
        "ids, RTT 20 ms. The side near the capture point sends with TTL 64, the far side's packets "
-       "arrive with 57 (in the path: 61/59). Frame numbers are 1-based, as Wireshark shows them.\n\n"
+       "arrive with 57 (in the path: 61/59). Frame numbers are 1-based, as Wireshark shows "
+       "them.\n\n"
        "| scenario | file | expected findings |\n|---|---|---|\n";
   const auto link_name = [](Link l) {
     switch (l) {
@@ -1233,8 +1328,8 @@ std::string scenarios_readme(const std::vector<Scenario>& all) {
   };
   for (const Scenario& s : all) {
     o << "| `" << s.name << "` | `" << s.file_name() << "` (" << link_name(s.link)
-      << (s.format == FileFormat::pcapng_ns ? ", pcapng ns" : ", pcap us") << ", " << s.packets.size()
-      << " frames) | ";
+      << (s.format == FileFormat::pcapng_ns ? ", pcapng ns" : ", pcap us") << ", "
+      << s.packets.size() << " frames) | ";
     if (s.findings.empty()) o << "none" << (s.decoy ? " (decoy)" : "");
     for (std::size_t i = 0; i < s.findings.size(); ++i) {
       const ExpectedFinding& f = s.findings[i];
@@ -1246,13 +1341,15 @@ std::string scenarios_readme(const std::vector<Scenario>& all) {
   o << "\n## Scenarios\n";
   for (const Scenario& s : all) {
     o << "\n### `" << s.name << "`" << (s.decoy ? " (decoy, detections.md §4)" : "") << "\n\n"
-      << s.summary << ".\n\n" << s.description << "\n";
+      << s.summary << ".\n\n"
+      << s.description << "\n";
     if (!s.connections.empty()) {
       o << "\nConnections:";
       for (const ExpectedConnection& c : s.connections) {
         o << " [incarnation " << c.incarnation << ": close " << c.close_kind << ", active closer "
           << c.active_closer << ", TIME_WAIT " << c.time_wait_holder
-          << (c.mid_stream ? ", mid_stream" : "") << (c.handshake_seen ? "" : ", no handshake") << "]";
+          << (c.mid_stream ? ", mid_stream" : "") << (c.handshake_seen ? "" : ", no handshake")
+          << "]";
       }
       o << "\n";
     }

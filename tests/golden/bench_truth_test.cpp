@@ -4,6 +4,7 @@
 // The same check runs at full size in bench/compare.sh (lastack-bench-check).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +12,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unistd.h>
 
 #include "lastack/pipeline/analyze.h"
 #include "lastack/synth/bench_traffic.h"
@@ -64,15 +64,16 @@ Check check(const BenchTruth& truth, const lastack::findings::Report& report) {
     if (a != nullptr) {
       found[a].insert(f.kind + "/" + f.cause);
     } else if (f.severity >= lastack::findings::Severity::error) {
-      out.unexpected.push_back(f.kind + "/" + f.cause + " on " +
-                               lastack::format_endpoint(c->client_ip, c->client_port) + " -> " +
-                               lastack::format_endpoint(c->server_ip, c->server_port) + ": " + f.message);
+      out.unexpected.push_back(
+          f.kind + "/" + f.cause + " on " + lastack::format_endpoint(c->client_ip, c->client_port) +
+          " -> " + lastack::format_endpoint(c->server_ip, c->server_port) + ": " + f.message);
     }
   }
   for (const InjectedAnomaly& a : truth.anomalies) {
     bool ok = false;
     for (const std::string& kc : found[&a]) {
-      if (kc.rfind(a.kind + "/", 0) == 0 && (a.cause.empty() || kc == a.kind + "/" + a.cause)) ok = true;
+      if (kc.rfind(a.kind + "/", 0) == 0 && (a.cause.empty() || kc == a.kind + "/" + a.cause))
+        ok = true;
     }
     auto& ps = out.per_scenario[a.scenario];
     ++ps.second;
@@ -82,8 +83,8 @@ Check check(const BenchTruth& truth, const lastack::findings::Report& report) {
       std::string got;
       for (const std::string& kc : found[&a]) got += " " + kc;
       out.missing.push_back(a.scenario + " #" + std::to_string(a.id) + " on " +
-                            lastack::format_endpoint(a.client_ip, a.client_port) + ": want " + a.kind +
-                            "/" + a.cause + ", got" + got);
+                            lastack::format_endpoint(a.client_ip, a.client_port) + ": want " +
+                            a.kind + "/" + a.cause + ", got" + got);
     }
   }
   return out;

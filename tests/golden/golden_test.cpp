@@ -45,6 +45,8 @@ TEST_CASE("every golden report belongs to a sample", "[golden]") {
 
 TEST_CASE("the same input gives byte-identical JSON", "[golden]") {
   for (const std::string& sample : sample_files()) {
-    DYNAMIC_SECTION(sample) { CHECK(analyze_sample_text(sample) == analyze_sample_text(sample)); }
+    DYNAMIC_SECTION(sample) {
+      CHECK(analyze_sample_text(sample) == analyze_sample_text(sample));
+    }
   }
 }

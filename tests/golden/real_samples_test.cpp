@@ -84,7 +84,9 @@ std::string describe(const Row& r) {
   return o.str();
 }
 
-std::string sample_path(const std::string& name) { return "samples/real/" + name + ".pcap"; }
+std::string sample_path(const std::string& name) {
+  return "samples/real/" + name + ".pcap";
+}
 
 }  // namespace
 
@@ -157,8 +159,8 @@ TEST_CASE("real samples: every connection has the right ends, close and TIME_WAI
           CHECK(c["active_closer"] == e.active_closer);
           CHECK(c["time_wait_holder"] == e.time_wait_holder);
           const bool near_client = std::string(vantage) == "client";
-          CHECK(c["final_ack_seen"] == (near_client ? e.final_ack_seen_near_client
-                                                    : e.final_ack_seen_near_server));
+          CHECK(c["final_ack_seen"] ==
+                (near_client ? e.final_ack_seen_near_client : e.final_ack_seen_near_server));
           CHECK(c["handshake_seen"] == true);
           CHECK(c["vantage"] == std::string("near_") + vantage);
         }

@@ -25,8 +25,9 @@ namespace {
 namespace synth = lastack::synth;
 using nlohmann::json;
 
-
-std::string sample_of(const synth::Scenario& s) { return "samples/synthetic/" + s.file_name(); }
+std::string sample_of(const synth::Scenario& s) {
+  return "samples/synthetic/" + s.file_name();
+}
 
 std::string describe(const synth::ExpectedFinding& f) {
   std::ostringstream o;
@@ -105,7 +106,8 @@ TEST_CASE("synthetic samples are byte-identical to the generator's output", "[sy
       const std::vector<std::uint8_t> bytes = s.file_bytes();
       const std::string want(bytes.begin(), bytes.end());
       const std::string have = lastack::test::read_text(lastack::test::source_path(sample_of(s)));
-      INFO(sample_of(s) << " differs from the generator: lastack-synth write-all samples/synthetic");
+      INFO(
+          sample_of(s) << " differs from the generator: lastack-synth write-all samples/synthetic");
       CHECK(have.size() == want.size());
       CHECK((have == want));
     }
@@ -147,7 +149,9 @@ TEST_CASE("lastack reports exactly the expected findings on each synthetic sampl
 
 TEST_CASE("synthetic connection summaries", "[synthetic]") {
   for (const synth::Scenario& s : synth::make_all_scenarios()) {
-    DYNAMIC_SECTION(s.name) { check_connections(s); }
+    DYNAMIC_SECTION(s.name) {
+      check_connections(s);
+    }
   }
 }
 

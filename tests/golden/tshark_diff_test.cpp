@@ -112,7 +112,9 @@ const std::vector<KnownBug> kKnownLastackBugs = {};
 
 // ---------------------------------------------------------------------------------------------
 
-std::string source_dir() { return LASTACK_SOURCE_DIR; }
+std::string source_dir() {
+  return LASTACK_SOURCE_DIR;
+}
 
 // Every capture under samples/, relative to samples/, sorted; globbed at run time so new
 // directories (samples/synthetic) are picked up.
@@ -200,8 +202,12 @@ using Tuple = std::pair<std::string, std::string>;  // endpoints, ordered (a < b
 Tuple tuple_of(const std::string& a, const std::string& b) {
   return a < b ? Tuple{a, b} : Tuple{b, a};
 }
-std::string show(const Tuple& t) { return t.first + " <-> " + t.second; }
-std::string show(std::uint64_t n) { return std::to_string(n); }
+std::string show(const Tuple& t) {
+  return t.first + " <-> " + t.second;
+}
+std::string show(std::uint64_t n) {
+  return std::to_string(n);
+}
 
 // "a, b, c, … (N in all)": the first few items of a difference.
 template <typename Set>
@@ -286,8 +292,7 @@ std::vector<std::string> compare_capture(const std::string& rel) {
   if (t.packets != l_packets) {
     const auto ex = std::find_if(kPacketCountExceptions.begin(), kPacketCountExceptions.end(),
                                  [&](const auto& e) { return rel == e.file; });
-    if (ex == kPacketCountExceptions.end() || ex->tshark != t.packets ||
-        ex->lastack != l_packets) {
+    if (ex == kPacketCountExceptions.end() || ex->tshark != t.packets || ex->lastack != l_packets) {
       problems.push_back("(a) packets: tshark " + std::to_string(t.packets) + ", lastack " +
                          std::to_string(l_packets));
     }
@@ -324,8 +329,8 @@ std::vector<std::string> compare_capture(const std::string& rel) {
                        first_few(stale));
   }
   if (!t_fault && !l_fault && t.tcp.size() != l_tcp_packets && differing.empty()) {
-    problems.push_back("(b) tcp_packets: tshark " + std::to_string(t.tcp.size()) +
-                       ", lastack " + std::to_string(l_tcp_packets));
+    problems.push_back("(b) tcp_packets: tshark " + std::to_string(t.tcp.size()) + ", lastack " +
+                       std::to_string(l_tcp_packets));
   }
 
   // (c) four-tuples: tshark's from frames both call TCP, lastack's own for frames only it
@@ -371,12 +376,15 @@ std::vector<std::string> compare_capture(const std::string& rel) {
   const std::set<std::uint64_t> fin_t_only = minus(t_fin_rtx, fin_finding_frames);
   const std::set<std::uint64_t> fin_l_only = minus(l_resent, t_any_rtx);
   if (const auto bad = minus(fin_t_only, fin_ex_t); !bad.empty()) {
-    problems.push_back("(d) FIN retransmissions tshark marks, in no lastack fin_retransmit: frames " +
-                       first_few(bad));
+    problems.push_back(
+        "(d) FIN retransmissions tshark marks, in no lastack fin_retransmit: frames " +
+        first_few(bad));
   }
   if (const auto bad = minus(fin_l_only, fin_ex_l); !bad.empty()) {
-    problems.push_back("(d) re-sent FINs lastack reports that tshark does not mark as "
-                       "retransmission: frames " + first_few(bad));
+    problems.push_back(
+        "(d) re-sent FINs lastack reports that tshark does not mark as "
+        "retransmission: frames " +
+        first_few(bad));
   }
   if (const auto stale = minus(fin_ex_t, fin_t_only); !stale.empty()) {
     problems.push_back("(d) stale tshark-only FIN exceptions: frames " + first_few(stale));
@@ -424,7 +432,8 @@ TEST_CASE("lastack agrees with tshark on every sample capture", "[tshark]") {
       if (bug != kKnownLastackBugs.end()) {
         if (problems.empty()) {
           FAIL_CHECK(rel << " is listed as a known lastack bug but now agrees with tshark: "
-                         "remove it from kKnownLastackBugs (" << bug->bug << ")");
+                            "remove it from kKnownLastackBugs ("
+                         << bug->bug << ")");
         } else {
           WARN(rel << ": known lastack bug (" << bug->bug << "):" << join(problems));
         }

@@ -58,7 +58,8 @@ std::string analyze_sample_text(const std::string& sample) {
     in.path = sample;
     if (in.error) {
       const std::string abs = source_path(sample);
-      for (std::size_t at = in.error->find(abs); at != std::string::npos; at = in.error->find(abs)) {
+      for (std::size_t at = in.error->find(abs); at != std::string::npos;
+           at = in.error->find(abs)) {
         in.error->replace(at, abs.size(), sample);
       }
     }

@@ -11,7 +11,9 @@ namespace f = findings;
 
 namespace {
 
-Timestamp at_ms(std::int64_t ms) { return Timestamp{kFixtureBaseNs + ms * 1'000'000}; }
+Timestamp at_ms(std::int64_t ms) {
+  return Timestamp{kFixtureBaseNs + ms * 1'000'000};
+}
 
 f::ConnectionSummary connection(std::uint64_t id, const char* client, std::uint16_t cport,
                                 const char* server, std::uint16_t sport) {
@@ -188,8 +190,7 @@ f::Finding abortive_close() {
   fd.ts = at_ms(60'400);
   fd.frames = {{1, 7}, {1, 9}};
   fd.message = "the server reset the connection with 300 bytes from the client unread";
-  fd.evidence = {{"unacked_bytes_c2s", std::int64_t{300}},
-                 {"unacked_bytes_s2c", std::int64_t{0}}};
+  fd.evidence = {{"unacked_bytes_c2s", std::int64_t{300}}, {"unacked_bytes_s2c", std::int64_t{0}}};
   fd.links = {{3, "stale_segment"}};  // never produced: finalize() must drop it
   return fd;
 }

@@ -55,9 +55,10 @@ tcp::Role ScriptedConnection::role_of(const ScriptedSegment& s) const {
 
 void ScriptedConnection::feed(const ScriptedSegment& s) {
   if (!conn_) {
-    const tcp::Dir client_dir = role_of(s) == tcp::Role::client
-                                    ? s.dir
-                                    : (s.dir == tcp::Dir::a_to_b ? tcp::Dir::b_to_a : tcp::Dir::a_to_b);
+    const tcp::Dir client_dir =
+        role_of(s) == tcp::Role::client
+            ? s.dir
+            : (s.dir == tcp::Dir::a_to_b ? tcp::Dir::b_to_a : tcp::Dir::a_to_b);
     conn_ = std::make_unique<tcp::Connection>(1, 1, s.key, client_dir, mid_stream_);
   }
   conn_->on_segment(s.seg, conn_->role_of(s.dir));
@@ -67,8 +68,8 @@ void ScriptedConnection::feed(const ScriptedSegment& s) {
 ScriptedConnection& ScriptedConnection::sync() {
   const auto& packets = conv_.packets();
   if (next_ < packets.size()) {
-    const std::vector<synth::SynthPacket> fresh(packets.begin() + static_cast<std::ptrdiff_t>(next_),
-                                                packets.end());
+    const std::vector<synth::SynthPacket> fresh(
+        packets.begin() + static_cast<std::ptrdiff_t>(next_), packets.end());
     for (const ScriptedSegment& s : to_segments(fresh, conv_.link(), next_ + 1)) feed(s);
     next_ = packets.size();
   }

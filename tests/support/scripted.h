@@ -103,7 +103,7 @@ class ScriptedFlows {
 // connection (as pipeline::analyze does, without the report).
 struct Analysis {
   std::vector<findings::ConnectionSummary> summaries;  // in connection-id order
-  std::vector<findings::Finding> findings;              // in finalisation order
+  std::vector<findings::Finding> findings;             // in finalisation order
 
   [[nodiscard]] std::vector<const findings::Finding*> of_kind(std::string_view kind) const;
   [[nodiscard]] const findings::ConnectionSummary& summary(std::uint64_t id) const;

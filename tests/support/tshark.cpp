@@ -49,7 +49,8 @@ bool have_timeout() {
 
 // tshark warns about running as root on every start; that is not a capture problem.
 std::string drop_root_warning(std::string err) {
-  const std::string warning = "Running as user \"root\" and group \"root\". This could be dangerous.";
+  const std::string warning =
+      "Running as user \"root\" and group \"root\". This could be dangerous.";
   for (std::size_t at; (at = err.find(warning)) != std::string::npos;) {
     std::size_t end = at + warning.size();
     if (end < err.size() && err[end] == '\n') ++end;
@@ -152,7 +153,8 @@ std::vector<std::vector<std::string>> parse_fields(const std::string& out) {
     std::size_t start = 0;
     for (;;) {
       const std::size_t tab = line.find('\t', start);
-      cols.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      cols.push_back(
+          line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
       if (tab == std::string::npos) break;
       start = tab + 1;
     }
@@ -172,9 +174,12 @@ const char* const kRealTcpFilter =
 
 std::vector<std::string> common_options() {
   return {"-n",
-          "-o", "ip.defragment:FALSE",
-          "-o", "ipv6.defragment:FALSE",
-          "-o", "tcp.analyze_sequence_numbers:TRUE"};
+          "-o",
+          "ip.defragment:FALSE",
+          "-o",
+          "ipv6.defragment:FALSE",
+          "-o",
+          "tcp.analyze_sequence_numbers:TRUE"};
 }
 
 namespace {
@@ -211,11 +216,22 @@ bool any_positive(const std::string& s) {
 }
 
 // The fields of the single tshark pass, in column order.
-const std::vector<std::string> kFields = {
-    "frame.number", "frame.protocols", "ip.flags.mf", "ip.frag_offset", "ipv6.fraghdr.more",
-    "ipv6.fraghdr.offset", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
-    "tcp.dstport", "tcp.flags.fin", "tcp.analysis.retransmission",
-    "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission"};
+const std::vector<std::string> kFields = {"frame.number",
+                                          "frame.protocols",
+                                          "ip.flags.mf",
+                                          "ip.frag_offset",
+                                          "ipv6.fraghdr.more",
+                                          "ipv6.fraghdr.offset",
+                                          "ip.src",
+                                          "ipv6.src",
+                                          "tcp.srcport",
+                                          "ip.dst",
+                                          "ipv6.dst",
+                                          "tcp.dstport",
+                                          "tcp.flags.fin",
+                                          "tcp.analysis.retransmission",
+                                          "tcp.analysis.fast_retransmission",
+                                          "tcp.analysis.spurious_retransmission"};
 
 }  // namespace
 
@@ -239,8 +255,8 @@ CaptureView read_capture(const std::string& path, int timeout_s) {
   }
   // One pass over every frame; occurrence=a so repeated fields (tunnels) are all visible.
   std::vector<std::string> args = common_options();
-  for (const char* a : {"-r", path.c_str(), "-T", "fields", "-E", "occurrence=a", "-E",
-                        "aggregator=,"}) {
+  for (const char* a :
+       {"-r", path.c_str(), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"}) {
     args.emplace_back(a);
   }
   for (const std::string& f : kFields) {

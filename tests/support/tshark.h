@@ -17,23 +17,22 @@ std::optional<std::string> find();
 std::string version();
 
 struct RunResult {
-  int exit_code = -1;      // the process's exit status; 124 when the timeout killed it
+  int exit_code = -1;  // the process's exit status; 124 when the timeout killed it
   bool timed_out = false;
-  std::string out;         // standard output
-  std::string err;         // standard error, tshark's "Running as user root" warning removed
+  std::string out;  // standard output
+  std::string err;  // standard error, tshark's "Running as user root" warning removed
 };
 
 // Runs `timeout <timeout_s> <program> <args...>` (without `timeout` when coreutils lacks it),
 // capturing stdout and stderr through temporary files. Arguments are shell-quoted.
-RunResult run(const std::string& program, const std::vector<std::string>& args,
-              int timeout_s = 60);
+RunResult run(const std::string& program, const std::vector<std::string>& args, int timeout_s = 60);
 
 // A capture file fault tshark reported on stderr after printing the packets it could read.
 enum class Fault : std::uint8_t {
   none,
-  damaged,    // "appears to be damaged or corrupt"
-  cut_short,  // "appears to have been cut short in the middle of a packet"
-  unreadable, // "isn't a capture file in a format TShark understands" and the like
+  damaged,     // "appears to be damaged or corrupt"
+  cut_short,   // "appears to have been cut short in the middle of a packet"
+  unreadable,  // "isn't a capture file in a format TShark understands" and the like
 };
 Fault fault_of(const std::string& err);
 const char* to_string(Fault f);
@@ -72,11 +71,11 @@ struct TcpFrame {
 // Everything a differential test needs from one capture, from one tshark pass over all frames:
 // the frame count, and the real TCP frames with addresses, flags and analysis marks.
 struct CaptureView {
-  bool ok = false;          // tshark ran to the end (a fault in the file still counts)
-  std::string problem;      // why not ok: timeout, tshark crash, ...
+  bool ok = false;      // tshark ran to the end (a fault in the file still counts)
+  std::string problem;  // why not ok: timeout, tshark crash, ...
   Fault fault = Fault::none;
-  std::string fault_message;  // tshark's stderr, trimmed
-  std::uint64_t packets = 0;  // frames tshark read (before a fault)
+  std::string fault_message;              // tshark's stderr, trimmed
+  std::uint64_t packets = 0;              // frames tshark read (before a fault)
   std::map<std::uint64_t, TcpFrame> tcp;  // by frame number
 };
 

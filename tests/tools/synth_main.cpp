@@ -36,7 +36,8 @@ int fail(const std::string& message) {
 
 int list() {
   std::size_t width = 0;
-  for (const synth::ScenarioEntry& e : synth::scenario_registry()) width = std::max(width, e.name.size());
+  for (const synth::ScenarioEntry& e : synth::scenario_registry())
+    width = std::max(width, e.name.size());
   for (const synth::ScenarioEntry& e : synth::scenario_registry()) {
     std::printf("%-*s  %s\n", static_cast<int>(width), e.name.c_str(), e.summary.c_str());
   }
@@ -76,12 +77,18 @@ int syn_flood(const std::vector<std::string>& args) {
     const std::string& name = args[i];
     const std::string& value = args[i + 1];
     try {
-      if (name == "--count") cfg.syns = std::stoull(value);
-      else if (name == "--seed") cfg.seed = std::stoull(value);
-      else if (name == "--legit") cfg.legitimate = static_cast<std::uint32_t>(std::stoul(value));
-      else if (name == "--rate") cfg.syns_per_s = std::stod(value);
-      else if (name == "--out") out = value;
-      else return fail("unknown option '" + name + "' for syn-flood");
+      if (name == "--count")
+        cfg.syns = std::stoull(value);
+      else if (name == "--seed")
+        cfg.seed = std::stoull(value);
+      else if (name == "--legit")
+        cfg.legitimate = static_cast<std::uint32_t>(std::stoul(value));
+      else if (name == "--rate")
+        cfg.syns_per_s = std::stod(value);
+      else if (name == "--out")
+        out = value;
+      else
+        return fail("unknown option '" + name + "' for syn-flood");
     } catch (const std::logic_error&) {
       return fail("invalid value '" + value + "' for " + name);
     }

@@ -22,13 +22,13 @@ enum class InputStatus : std::uint8_t { ok, truncated, error };
 const char* to_string(InputStatus s);
 
 struct InputInfo {
-  std::string path;                     // as given by the user ("-" for stdin)
+  std::string path;  // as given by the user ("-" for stdin)
   Format format = Format::pcap;
-  std::string compression;              // "" (none), "gzip" or "zstd"
+  std::string compression;                // "" (none), "gzip" or "zstd"
   std::vector<std::uint32_t> link_types;  // distinct LINKTYPE_* values, in order of appearance
-  std::uint64_t bytes_read = 0;         // (decompressed) bytes consumed so far
-  std::uint64_t size_bytes = 0;         // on-disk size when known, else 0
-  std::uint64_t interface_drops = 0;    // pcapng ISB if_drop sum, when present
+  std::uint64_t bytes_read = 0;           // (decompressed) bytes consumed so far
+  std::uint64_t size_bytes = 0;           // on-disk size when known, else 0
+  std::uint64_t interface_drops = 0;      // pcapng ISB if_drop sum, when present
 };
 
 class PacketSource {

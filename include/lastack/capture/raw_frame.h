@@ -12,10 +12,10 @@ namespace lastack::capture {
 namespace linktype {
 inline constexpr std::uint32_t null_loopback = 0;  // BSD loopback (host-order AF)
 inline constexpr std::uint32_t ethernet = 1;
-inline constexpr std::uint32_t raw = 101;           // raw IPv4/IPv6
-inline constexpr std::uint32_t raw_dlt12 = 12;      // DLT_RAW as written by some BSDs
-inline constexpr std::uint32_t raw_dlt14 = 14;      // DLT_RAW on OpenBSD
-inline constexpr std::uint32_t loop = 108;          // OpenBSD loopback (network-order AF)
+inline constexpr std::uint32_t raw = 101;       // raw IPv4/IPv6
+inline constexpr std::uint32_t raw_dlt12 = 12;  // DLT_RAW as written by some BSDs
+inline constexpr std::uint32_t raw_dlt14 = 14;  // DLT_RAW on OpenBSD
+inline constexpr std::uint32_t loop = 108;      // OpenBSD loopback (network-order AF)
 inline constexpr std::uint32_t linux_sll = 113;
 inline constexpr std::uint32_t nflog = 239;
 inline constexpr std::uint32_t ipv4 = 228;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
-#include <climits>
 #include <string>
 
 namespace lastack {

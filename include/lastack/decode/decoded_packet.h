@@ -31,7 +31,7 @@ struct TcpOptions {
   bool has_fast_open = false;  // TFO option (kind 34) or experimental 254/0xF989
   std::uint8_t sack_blocks = 0;
   std::uint16_t mss = 0;
-  std::uint8_t wscale = 0;     // as sent (values > 14 are kept; RFC 7323 §2.3 says use 14)
+  std::uint8_t wscale = 0;  // as sent (values > 14 are kept; RFC 7323 §2.3 says use 14)
   std::uint32_t ts_val = 0;
   std::uint32_t ts_ecr = 0;
 };
@@ -42,12 +42,12 @@ struct TcpHeader {
   SeqNum seq;
   SeqNum ack;
   std::uint8_t flags = 0;
-  std::uint8_t header_len = 0;      // data offset * 4
-  std::uint16_t window = 0;         // raw, unscaled
+  std::uint8_t header_len = 0;  // data offset * 4
+  std::uint16_t window = 0;     // raw, unscaled
   std::uint16_t checksum = 0;
-  std::uint32_t payload_len = 0;    // from the IP length fields, not from caplen
+  std::uint32_t payload_len = 0;       // from the IP length fields, not from caplen
   std::uint32_t captured_payload = 0;  // payload bytes present in the capture (<= payload_len)
-  bool options_complete = true;     // false when snaplen cut the options
+  bool options_complete = true;        // false when snaplen cut the options
   TcpOptions options;
 };
 
@@ -63,17 +63,17 @@ enum class Outcome : std::uint8_t {
 
 enum class Malformed : std::uint8_t {
   none,
-  link_truncated,      // frame shorter than its link header
-  vlan_too_deep,       // more stacked VLAN/MPLS labels than we follow
-  ipv4_truncated,      // fewer than 20 bytes of IPv4 header captured
-  ipv4_bad_ihl,        // IHL < 5, or beyond the captured bytes
-  ipv4_bad_length,     // total length < header length (0 is accepted as TSO and uses caplen)
+  link_truncated,   // frame shorter than its link header
+  vlan_too_deep,    // more stacked VLAN/MPLS labels than we follow
+  ipv4_truncated,   // fewer than 20 bytes of IPv4 header captured
+  ipv4_bad_ihl,     // IHL < 5, or beyond the captured bytes
+  ipv4_bad_length,  // total length < header length (0 is accepted as TSO and uses caplen)
   ipv6_truncated,
   ipv6_bad_ext_header,  // extension header chain runs past the capture or is too long
   ip_bad_version,
-  tcp_truncated,       // fewer than 20 bytes of TCP header
-  tcp_bad_offset,      // data offset < 5 or beyond the IP payload
-  tcp_bad_options,     // an option with length 0/1, past the header, or a wrong fixed length
+  tcp_truncated,    // fewer than 20 bytes of TCP header
+  tcp_bad_offset,   // data offset < 5 or beyond the IP payload
+  tcp_bad_options,  // an option with length 0/1, past the header, or a wrong fixed length
   count_,
 };
 
@@ -86,9 +86,9 @@ struct DecodedPacket {
   std::uint8_t ip_version = 0;
   IpAddress src;
   IpAddress dst;
-  std::uint8_t ttl = 0;         // IPv4 TTL or IPv6 hop limit
-  std::uint16_t ip_id = 0;      // IPv4 identification (0 for IPv6)
-  std::uint16_t vlan_id = 0;    // innermost 802.1Q/802.1ad VLAN id (12 bits), 0 when untagged
+  std::uint8_t ttl = 0;       // IPv4 TTL or IPv6 hop limit
+  std::uint16_t ip_id = 0;    // IPv4 identification (0 for IPv6)
+  std::uint16_t vlan_id = 0;  // innermost 802.1Q/802.1ad VLAN id (12 bits), 0 when untagged
   TcpHeader tcp;
 };
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "lastack/detect/time_wait_pressure.h"
 #include "lastack/findings/connection_summary.h"
 #include "lastack/findings/finding.h"
-#include "lastack/detect/time_wait_pressure.h"
 #include "lastack/tcp/connection.h"
 
 namespace lastack::detect {

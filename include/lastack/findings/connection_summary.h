@@ -45,8 +45,8 @@ struct ConnectionSummary {
   std::uint64_t first_frame = 0;
   Timestamp first_ts;
   Timestamp last_ts;
-  bool handshake_seen = false;     // SYN, SYN-ACK and the ACK of the SYN-ACK
-  bool mid_stream = false;         // no SYN seen: the client is a guess
+  bool handshake_seen = false;  // SYN, SYN-ACK and the ACK of the SYN-ACK
+  bool mid_stream = false;      // no SYN seen: the client is a guess
   CloseKind close_kind = CloseKind::open_at_end;
   Side active_closer = Side::none;
   Side time_wait_holder = Side::none;
@@ -56,7 +56,7 @@ struct ConnectionSummary {
   std::string server_final_state;
   SideCounts client;
   SideCounts server;
-  std::string history;             // Zeek-style: upper case client, lower case server
+  std::string history;  // Zeek-style: upper case client, lower case server
   Vantage vantage = Vantage::unknown;
   std::vector<std::uint64_t> finding_ids;
 };

@@ -20,13 +20,13 @@ struct PcapOptions {
   bool nanosecond = false;
   bool big_endian = false;
   std::uint32_t link_type = 1;
-  std::uint32_t snaplen = 262144;   // bytes beyond snaplen are cut and orig_len kept
+  std::uint32_t snaplen = 262144;  // bytes beyond snaplen are cut and orig_len kept
 };
 
 struct PcapngInterface {
   std::uint32_t link_type = 1;
-  std::uint8_t tsresol = 6;        // if_tsresol option value (6 = µs, 9 = ns, 0x80|n = 2^-n)
-  std::int64_t tsoffset_s = 0;     // if_tsoffset option, seconds (0 = option omitted)
+  std::uint8_t tsresol = 6;     // if_tsresol option value (6 = µs, 9 = ns, 0x80|n = 2^-n)
+  std::int64_t tsoffset_s = 0;  // if_tsoffset option, seconds (0 = option omitted)
   std::uint32_t snaplen = 0;
   std::string name;
 };

@@ -19,10 +19,10 @@ struct TcpSegmentSpec {
   std::uint16_t dst_port = 0;
   std::uint32_t seq = 0;
   std::uint32_t ack = 0;
-  std::uint8_t flags = 0;             // decode::tcp_flag bits
+  std::uint8_t flags = 0;  // decode::tcp_flag bits
   std::uint16_t window = 64240;
-  std::uint32_t payload_len = 0;      // payload bytes (filled with a deterministic pattern)
-  std::uint8_t ttl = 64;              // IPv4 TTL / IPv6 hop limit
+  std::uint32_t payload_len = 0;  // payload bytes (filled with a deterministic pattern)
+  std::uint8_t ttl = 64;          // IPv4 TTL / IPv6 hop limit
   std::uint16_t ip_id = 0;
   std::optional<std::uint16_t> mss;
   std::optional<std::uint8_t> wscale;
@@ -31,7 +31,7 @@ struct TcpSegmentSpec {
   std::uint32_t ts_ecr = 0;
   std::vector<std::uint8_t> raw_options;  // appended verbatim after the structured options
                                           // (then padded with NOP/EOL to a multiple of 4)
-  std::vector<std::uint16_t> vlan_ids;  // Ethernet only: 802.1Q tags, outermost first
+  std::vector<std::uint16_t> vlan_ids;    // Ethernet only: 802.1Q tags, outermost first
 };
 
 // The whole frame for the given link type. IPv4 or IPv6 follows src.version.

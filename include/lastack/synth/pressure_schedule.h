@@ -18,9 +18,9 @@
 namespace lastack::synth {
 
 struct PressureConnection {
-  Duration start;                // SYN time, from the schedule's start
+  Duration start;  // SYN time, from the schedule's start
   std::uint16_t client_port = 0;
-  Side closer = Side::client;    // who sends the first FIN (and then holds TIME_WAIT)
+  Side closer = Side::client;  // who sends the first FIN (and then holds TIME_WAIT)
 };
 
 struct PressureSchedule {

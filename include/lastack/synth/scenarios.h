@@ -23,8 +23,8 @@ enum class FileFormat : std::uint8_t { pcap_us, pcapng_ns };
 struct ExpectedFinding {
   std::string kind;
   std::string cause;
-  std::string severity;    // info | warning | error | critical
-  std::string confidence;  // confirmed | probable
+  std::string severity;               // info | warning | error | critical
+  std::string confidence;             // confirmed | probable
   std::vector<std::uint64_t> frames;  // evidence frames, ascending
 };
 

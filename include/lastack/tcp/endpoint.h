@@ -40,8 +40,8 @@ struct Endpoint {
   bool sent_any = false;
   bool ack_any = false;
   SeqNum isn;
-  SeqNum snd_low;  // lowest sequence number seen (ISN when known)
-  SeqNum snd_max;  // highest end of sequence space seen
+  SeqNum snd_low;                 // lowest sequence number seen (ISN when known)
+  SeqNum snd_max;                 // highest end of sequence space seen
   SeqNum ack_max;                 // highest ack sent
   std::uint32_t window_max = 0;   // largest advertised receive window, scaled, in bytes
   std::uint32_t last_window = 0;  // last advertised receive window, scaled
@@ -72,7 +72,7 @@ struct Endpoint {
   std::uint16_t ip_id_first = 0;
   std::uint16_t ip_id_last = 0;
   std::uint8_t first_ttl = 0;
-  std::uint8_t recent_next = 0;   // ring position in `recent` (below)
+  std::uint8_t recent_next = 0;  // ring position in `recent` (below)
   std::uint8_t recent_count = 0;
 
   Timestamp last_ts;
@@ -111,7 +111,7 @@ struct SeqSpace {
   bool known = false;      // an ISN or any segment of this side was seen
   bool isn_known = false;  // `low` is the ISN (else the lowest sequence number seen)
   SeqNum low;
-  SeqNum high;             // highest end of sequence space seen (ISN + 1 before any data)
+  SeqNum high;                   // highest end of sequence space seen (ISN + 1 before any data)
   std::uint32_t window_max = 0;  // largest window this side advertised
 };
 

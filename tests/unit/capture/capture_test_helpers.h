@@ -195,8 +195,8 @@ inline Bytes zstd(const Bytes& in) {
 // A fresh directory for files this test writes.
 inline std::filesystem::path temp_dir(const std::string& tag) {
   const char* base = std::getenv("LASTACK_TEST_TMP");
-  std::filesystem::path dir = base != nullptr ? std::filesystem::path(base)
-                                              : std::filesystem::temp_directory_path();
+  std::filesystem::path dir =
+      base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
   dir /= "lastack-capture-" + tag + "-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   return dir;

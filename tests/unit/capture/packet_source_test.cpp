@@ -18,7 +18,9 @@ Error open_error(Bytes bytes) {
   return r.error();
 }
 
-Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes text(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 // Many packets, so compressed and file inputs need several buffer refills.
 std::vector<synth::SynthPacket> many_packets(std::size_t n) {

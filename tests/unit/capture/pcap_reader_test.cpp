@@ -149,8 +149,8 @@ TEST_CASE("pcap: a last record cut inside its data is truncated, earlier frames 
   CHECK(read_all(*src).size() == 2);
   CHECK(src->status() == InputStatus::truncated);
   CHECK(src->error().offset == third);
-  CHECK(src->error().message == "record 3 at byte " + std::to_string(third) +
-                                    ": header says 74 bytes, only 30 remain");
+  CHECK(src->error().message ==
+        "record 3 at byte " + std::to_string(third) + ": header says 74 bytes, only 30 remain");
 }
 
 TEST_CASE("pcap: an absurd caplen mid-file is corrupt, earlier frames kept", "[capture][pcap]") {
@@ -164,9 +164,8 @@ TEST_CASE("pcap: an absurd caplen mid-file is corrupt, earlier frames kept", "[c
   CHECK(src->status() == InputStatus::error);
   CHECK(src->error().code == ErrorCode::corrupt);
   CHECK(src->error().offset == second);
-  CHECK_THAT(src->error().message,
-             Catch::Contains("record 2 at byte " + std::to_string(second)) &&
-                 Catch::Contains("2147483632") && Catch::Contains("262144"));
+  CHECK_THAT(src->error().message, Catch::Contains("record 2 at byte " + std::to_string(second)) &&
+                                       Catch::Contains("2147483632") && Catch::Contains("262144"));
 }
 
 TEST_CASE("pcap: caplen limit is the larger of snaplen and 262144", "[capture][pcap]") {

@@ -13,7 +13,9 @@ Bytes payload(std::size_t n, std::uint8_t seed = 1) {
   return b;
 }
 
-std::unique_ptr<PacketSource> open_ng(const NgBuilder& b) { return open_ok(b.bytes()); }
+std::unique_ptr<PacketSource> open_ng(const NgBuilder& b) {
+  return open_ok(b.bytes());
+}
 
 // Expects reading to stop with `code` at `offset`, after `frames_before` frames.
 void expect_failure(const Bytes& file, ErrorCode code, std::uint64_t offset,
@@ -141,7 +143,7 @@ TEST_CASE("pcapng: simple packet blocks use interface 0 and its snaplen", "[capt
   CHECK(frames[1].bytes.size() == 64);  // snaplen
   CHECK(frames[1].orig_len == 100);
   CHECK(frames[1].link_type == 101);
-  CHECK(frames[1].ts_ns == 7'000);  // no timestamp in an SPB: the previous packet's
+  CHECK(frames[1].ts_ns == 7'000);      // no timestamp in an SPB: the previous packet's
   CHECK(frames[2].bytes.size() == 30);  // orig_len, not the padded room of 32
   CHECK(frames[2].bytes == payload(30));
 

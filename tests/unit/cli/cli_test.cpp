@@ -112,10 +112,9 @@ TEST_CASE("short options -f and -r, separate and attached", "[cli]") {
 }
 
 TEST_CASE("repeated -r and positionals keep command-line order", "[cli]") {
-  const auto a = analyze_ok({"one.pcap", "-r", "two.pcap", "--quiet", "three.pcap", "-r",
-                             "four.pcapng"});
-  CHECK(a.inputs ==
-        std::vector<std::string>{"one.pcap", "two.pcap", "three.pcap", "four.pcapng"});
+  const auto a =
+      analyze_ok({"one.pcap", "-r", "two.pcap", "--quiet", "three.pcap", "-r", "four.pcapng"});
+  CHECK(a.inputs == std::vector<std::string>{"one.pcap", "two.pcap", "three.pcap", "four.pcapng"});
   CHECK(a.quiet);
 }
 
@@ -240,8 +239,8 @@ TEST_CASE("help and version texts", "[cli]") {
   CHECK(top.find("--version") != std::string::npos);
   const std::string help = lastack::cli::analyze_help();
   for (const char* opt : {"-r FILE", "--filter", "--json", "--db", "--fail-on", "--msl",
-                          "--time-wait", "--connections", "--idle-timeout", "--quiet",
-                          "--progress", "--strict", "--version", "--help"}) {
+                          "--time-wait", "--connections", "--idle-timeout", "--quiet", "--progress",
+                          "--strict", "--version", "--help"}) {
     INFO(opt);
     CHECK(help.find(opt) != std::string::npos);
   }
@@ -319,17 +318,17 @@ TEST_CASE("tw: --port-range and --server-tw-peak", "[cli][tw]") {
   CHECK(a.settings.port_range_lo == 40000);
   CHECK(a.settings.port_range_hi == 40063);
   CHECK(a.settings.server_tw_peak == 100);
-  CHECK(analyze_ok({"--port-range=1024-1024", "--server-tw-peak", "0", "x"}).settings.port_range_hi ==
-        1024);
-  for (std::string_view bad : {"40000", "40063-40000", "0-10", "1-65536", "a-b", "-5", "1 - 2",
-                               "10-", "+1-2"}) {
+  CHECK(
+      analyze_ok({"--port-range=1024-1024", "--server-tw-peak", "0", "x"}).settings.port_range_hi ==
+      1024);
+  for (std::string_view bad :
+       {"40000", "40063-40000", "0-10", "1-65536", "a-b", "-5", "1 - 2", "10-", "+1-2"}) {
     DYNAMIC_SECTION(bad) {
       const std::string joined = "--port-range=" + std::string(bad);
       CHECK(analyze_error({joined, "x"}).find("--port-range") != std::string::npos);
     }
   }
-  CHECK(analyze_error({"--server-tw-peak", "-1", "x"}).find("needs a value") ==
-        std::string::npos);
+  CHECK(analyze_error({"--server-tw-peak", "-1", "x"}).find("needs a value") == std::string::npos);
   CHECK(analyze_error({"--server-tw-peak=ten", "x"}).find("--server-tw-peak") != std::string::npos);
   CHECK(analyze_error({"--server-tw-peak=1e3", "x"}).find("--server-tw-peak") != std::string::npos);
   CHECK(lastack::cli::analyze_help().find("--port-range LO-HI") != std::string::npos);

@@ -162,10 +162,8 @@ TEST_CASE("decode: BSD loopback accepts either byte order and every BSD AF_INET6
   // Big-endian capturing host.
   check_fields(run_decode(with_af(v4, {0, 0, 0, 2}), linktype::null_loopback), full_spec(false));
   for (const std::uint8_t af6 : {std::uint8_t{24}, std::uint8_t{28}, std::uint8_t{30}}) {
-    check_fields(run_decode(with_af(v6, {af6, 0, 0, 0}), linktype::null_loopback),
-                 full_spec(true));
-    check_fields(run_decode(with_af(v6, {0, 0, 0, af6}), linktype::null_loopback),
-                 full_spec(true));
+    check_fields(run_decode(with_af(v6, {af6, 0, 0, 0}), linktype::null_loopback), full_spec(true));
+    check_fields(run_decode(with_af(v6, {0, 0, 0, af6}), linktype::null_loopback), full_spec(true));
     // LINKTYPE_LOOP: network byte order only.
     check_fields(run_decode(with_af(v6, {0, 0, 0, af6}), linktype::loop), full_spec(true));
   }
@@ -240,8 +238,8 @@ TEST_CASE("decode: MPLS label stacks up to the bottom-of-stack bit", "[decode]")
       Bytes labels;
       for (int i = 0; i < n; ++i) {
         const bool bottom = i == n - 1;
-        labels.insert(labels.end(), {0x00, 0x01, static_cast<std::uint8_t>(bottom ? 0x01 : 0x00),
-                                     0x40});
+        labels.insert(labels.end(),
+                      {0x00, 0x01, static_cast<std::uint8_t>(bottom ? 0x01 : 0x00), 0x40});
       }
       frame.insert(frame.begin() + 14, labels.begin(), labels.end());
       return frame;

@@ -285,7 +285,7 @@ TEST_CASE("Snaplen inside the TCP options keeps the fixed header", "[decode]") {
   s.sack_permitted = true;
   s.ts_val = 77;
   s.ts_ecr = 66;
-  const Bytes full = lastack::synth::build_frame(s);  // options: MSS(4) SACKP(2) TS(10)
+  const Bytes full = lastack::synth::build_frame(s);     // options: MSS(4) SACKP(2) TS(10)
   Bytes f(full.begin(), full.begin() + kTcp4 + 20 + 8);  // cut inside the TS option
   auto d = run_decode(f, full.size());
   REQUIRE(d.outcome == Outcome::tcp);
@@ -318,16 +318,16 @@ TEST_CASE("Snaplen inside the TCP options keeps the fixed header", "[decode]") {
 TEST_CASE("TCP options with a bad length make the packet malformed", "[decode]") {
   // Each: the options (NOP-padded by the builder to a multiple of 4).
   const std::vector<Bytes> bad = {
-      {30, 0},                            // length 0
-      {30, 1},                            // length 1
-      {30, 8, 0, 0},                      // runs past the 4 option bytes
-      {1, 1, 1, 30},                      // no room for the length byte
-      {2, 3, 0},                          // MSS length 3
-      {3, 4, 7, 0},                       // WS length 4
-      {4, 3, 0},                          // SACK-permitted length 3
-      {8, 9, 0, 0, 0, 1, 0, 0, 0},        // TS length 9
-      {5, 6, 0, 0, 0, 1},                 // SACK with half a block
-      {34, 4, 1, 2},                      // TFO cookie below 4 bytes
+      {30, 0},                      // length 0
+      {30, 1},                      // length 1
+      {30, 8, 0, 0},                // runs past the 4 option bytes
+      {1, 1, 1, 30},                // no room for the length byte
+      {2, 3, 0},                    // MSS length 3
+      {3, 4, 7, 0},                 // WS length 4
+      {4, 3, 0},                    // SACK-permitted length 3
+      {8, 9, 0, 0, 0, 1, 0, 0, 0},  // TS length 9
+      {5, 6, 0, 0, 0, 1},           // SACK with half a block
+      {34, 4, 1, 2},                // TFO cookie below 4 bytes
   };
   for (const Bytes& opts : bad) {
     INFO("options[0..1] " << int{opts[0]} << " " << int{opts[1]});
@@ -341,17 +341,17 @@ TEST_CASE("Well-formed rare options decode", "[decode]") {
     REQUIRE(d.outcome == Outcome::tcp);
     return d.tcp.options;
   };
-  CHECK(opts_of({30, 4, 0, 0}).has_mss == false);        // unknown kind skipped by length
-  CHECK(opts_of({0, 30, 0, 0}).has_mss == false);        // EOL ends parsing; rest ignored
+  CHECK(opts_of({30, 4, 0, 0}).has_mss == false);  // unknown kind skipped by length
+  CHECK(opts_of({0, 30, 0, 0}).has_mss == false);  // EOL ends parsing; rest ignored
   CHECK(opts_of({5, 10, 0, 0, 0, 1, 0, 0, 0, 2}).sack_blocks == 1);
-  CHECK(opts_of({1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0,
-                 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8})
+  CHECK(opts_of({1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0,
+                 0, 4, 0, 0,  0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8})
             .sack_blocks == 4);
-  CHECK(opts_of({34, 2}).has_fast_open);                          // cookie request
+  CHECK(opts_of({34, 2}).has_fast_open);                           // cookie request
   CHECK(opts_of({34, 10, 1, 2, 3, 4, 5, 6, 7, 8}).has_fast_open);  // 8-byte cookie
-  CHECK(opts_of({254, 4, 0xF9, 0x89}).has_fast_open);             // experimental TFO
-  CHECK_FALSE(opts_of({254, 4, 0x12, 0x34}).has_fast_open);       // another experiment
-  CHECK(opts_of({3, 3, 15}).wscale == 15);                        // kept as sent
+  CHECK(opts_of({254, 4, 0xF9, 0x89}).has_fast_open);              // experimental TFO
+  CHECK_FALSE(opts_of({254, 4, 0x12, 0x34}).has_fast_open);        // another experiment
+  CHECK(opts_of({3, 3, 15}).wscale == 15);                         // kept as sent
 }
 
 TEST_CASE("Timestamps read the same in every option layout", "[decode]") {

@@ -56,8 +56,8 @@ TEST_CASE("validator accepts a conforming document", "[sink][schema]") {
 TEST_CASE("validator rejects each keyword's violation with a JSON pointer", "[sink][schema]") {
   CHECK(any_error_contains(validate(R"([])"), "/: [] is not of type"));
   CHECK(any_error_contains(validate(R"({"n": 1})"), "missing required property \"name\""));
-  CHECK(any_error_contains(validate(R"({"name": "a", "n": 1, "x": 0})"),
-                           "/x: property not allowed"));
+  CHECK(
+      any_error_contains(validate(R"({"name": "a", "n": 1, "x": 0})"), "/x: property not allowed"));
   CHECK(any_error_contains(validate(R"({"name": "a", "n": 1.5})"), "/n: 1.5 is not of type"));
   CHECK(any_error_contains(validate(R"({"name": "a", "n": 0})"), "/n: 0 is below the minimum"));
   CHECK(any_error_contains(validate(R"({"name": "A", "n": 1})"), "/name: \"A\" does not match"));
@@ -103,8 +103,7 @@ TEST_CASE("report schema rejects broken reports", "[sink][schema]") {
                            "/connections/2/client"));
   CHECK(any_error_contains(broken([](json& d) { d["inputs"][0]["status"] = "fine"; }),
                            "/inputs/0/status"));
-  CHECK(any_error_contains(broken([](json& d) { d["schema_version"] = 2; }),
-                           "/schema_version"));
+  CHECK(any_error_contains(broken([](json& d) { d["schema_version"] = 2; }), "/schema_version"));
   CHECK(any_error_contains(broken([](json& d) { d["summary"]["packets"] = -1; }),
                            "/summary/packets"));
   CHECK(any_error_contains(broken([](json& d) { d["generated_at"] = "now"; }),

@@ -35,8 +35,8 @@ TEST_CASE("write_pcap: header and record layout in both byte orders", "[synth][w
   CHECK(slice(le, 0, 8) == Bytes{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0});
   CHECK(slice(le, 16, 8) == Bytes{0x00, 0x00, 0x04, 0x00, 1, 0, 0, 0});  // 262144, EN10MB
   // 3000000123 s, 456789 µs, caplen 5, len 5
-  CHECK(slice(le, 24, 16) == Bytes{0x7b, 0x5e, 0xd0, 0xb2, 0x55, 0xf8, 0x06, 0x00, 5, 0, 0, 0,
-                                   5, 0, 0, 0});
+  CHECK(slice(le, 24, 16) ==
+        Bytes{0x7b, 0x5e, 0xd0, 0xb2, 0x55, 0xf8, 0x06, 0x00, 5, 0, 0, 0, 5, 0, 0, 0});
 
   PcapOptions opt;
   opt.nanosecond = true;
@@ -67,7 +67,7 @@ TEST_CASE("write_pcapng: SHB, IDB options only when not default, EPB", "[synth][
   CHECK(slice(plain, 28, 8) == Bytes{1, 0, 0, 0, 20, 0, 0, 0});
   CHECK(slice(plain, 48, 8) == Bytes{6, 0, 0, 0, 36, 0, 0, 0});
   CHECK(slice(plain, 60, 8) == Bytes{0, 0, 0, 0, 0xe8, 0x03, 0, 0});  // 1000 µs ticks
-  CHECK(slice(plain, 80, 4) == Bytes{36, 0, 0, 0});       // trailing length
+  CHECK(slice(plain, 80, 4) == Bytes{36, 0, 0, 0});                   // trailing length
 
   opt.big_endian = true;
   opt.interfaces = {PcapngInterface{1, 6, 0, 0, ""}, PcapngInterface{101, 9, 10, 128, "lo"}};
@@ -79,8 +79,8 @@ TEST_CASE("write_pcapng: SHB, IDB options only when not default, EPB", "[synth][
   CHECK(slice(ng, idb2 + 12, 4) == Bytes{0, 0, 0, 128});
   CHECK(slice(ng, idb2 + 24, 5) == Bytes{0, 9, 0, 1, 9});
   const std::size_t epb = idb2 + 52;
-  CHECK(slice(ng, epb + 8, 4) == Bytes{0, 0, 0, 1});                       // interface 1
-  CHECK(slice(ng, epb + 12, 8) == Bytes{0, 0, 0, 0, 0, 0, 0, 5});         // 5 ns after offset
+  CHECK(slice(ng, epb + 8, 4) == Bytes{0, 0, 0, 1});               // interface 1
+  CHECK(slice(ng, epb + 12, 8) == Bytes{0, 0, 0, 0, 0, 0, 0, 5});  // 5 ns after offset
 }
 
 TEST_CASE("write_file writes bytes and reports failure", "[synth][writer]") {

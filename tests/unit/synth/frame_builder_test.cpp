@@ -107,8 +107,8 @@ TEST_CASE("builder: options in order, NOP-padded, raw options appended", "[synth
   const Bytes f = lastack::synth::build_frame(s);
   const std::size_t o = 14 + 20 + 20;
   // A NOP before TS aligns its values to 32 bits (RFC 7323 Appendix A).
-  const Bytes expected = {2, 4, 0x05, 0xB4, 3, 3, 7, 4, 2, 1, 8, 10, 1, 2, 3, 4,
-                          0x0A, 0x0B, 0x0C, 0x0D, 30, 3, 9, 1};
+  const Bytes expected = {2, 4, 0x05, 0xB4, 3,    3,    7,    4,    2,  1, 8, 10,
+                          1, 2, 3,    4,    0x0A, 0x0B, 0x0C, 0x0D, 30, 3, 9, 1};
   REQUIRE(f.size() == o + expected.size());
   CHECK(Bytes(f.begin() + o, f.end()) == expected);
   CHECK(f[14 + 20 + 12] >> 4 == (20 + 24) / 4);
