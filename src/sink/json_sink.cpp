@@ -396,7 +396,7 @@ bool emit_array(std::string_view key, std::size_t count, Write&& write, std::str
   if (!emit(rest.substr(0, open))) return false;
   rest.remove_prefix(open);  // now "]..."
   if (count == 0) return true;
-  constexpr std::size_t kPiece = 64 * 1024;
+  constexpr std::size_t kPiece = std::size_t{64} * 1024;
   std::string piece;
   for (std::size_t i = 0; i < count; ++i) {
     piece += i == 0 ? "\n    " : ",\n    ";

@@ -10,7 +10,6 @@ namespace lastack::tcp {
 
 namespace {
 
-using decode::tcp_flag::ack;
 using decode::tcp_flag::fin;
 using decode::tcp_flag::rst;
 using decode::tcp_flag::syn;

@@ -39,7 +39,7 @@ struct IpAddress {
 
  private:
   // Bytes 8i..8i+7 as a big-endian number, so numeric order is lexicographic byte order.
-  [[nodiscard]] std::uint64_t word(int i) const {
+  [[nodiscard]] std::uint64_t word(std::size_t i) const {
     std::uint64_t w = 0;
     std::memcpy(&w, bytes.data() + 8 * i, 8);
     return __builtin_bswap64(w);
