@@ -16,7 +16,6 @@ namespace {
 
 using decode::tcp_flag::fin;
 using decode::tcp_flag::rst;
-using decode::tcp_flag::syn;
 
 // A stack that sends RST after its own completed close does so at once; a RST that comes later
 // into a TIME_WAIT is an assassination (RFC 1337).

@@ -8,7 +8,6 @@ using findings::Confidence;
 using findings::Severity;
 using tcp::Fact;
 using tcp::Role;
-using tcp::TcpState;
 
 namespace {
 

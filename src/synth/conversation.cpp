@@ -42,8 +42,8 @@ void add_syn_options(TcpSegmentSpec& s) {
 
 Conversation::Conversation(HostSpec client, HostSpec server, Timestamp start, Link link)
     : start_(start), now_(start), link_(link) {
-  client_.spec = std::move(client);
-  server_.spec = std::move(server);
+  client_.spec = client;
+  server_.spec = server;
   client_.snd_nxt = client_.spec.isn;
   server_.snd_nxt = server_.spec.isn;
   client_.ip_id = client_.spec.ip_id_start;

@@ -163,8 +163,7 @@ class Tape {
       case Link::raw_ip: l3 = 0; break;
       case Link::null_loopback: l3 = 4; break;
     }
-    const std::size_t l4 =
-        (b.at(l3) >> 4) == 6 ? l3 + 40 : l3 + std::size_t{(b.at(l3) & 0x0Fu) * 4u};
+    const std::size_t l4 = (b.at(l3) >> 4) == 6 ? l3 + 40 : l3 + std::size_t{b.at(l3) & 0x0Fu} * 4u;
     const auto get = [&](std::size_t at) {
       return static_cast<std::uint32_t>((b.at(at) << 8) | b.at(at + 1));
     };

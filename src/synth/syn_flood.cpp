@@ -40,6 +40,7 @@ std::vector<SynthPacket> legitimate_packets(const SynFloodConfig& cfg, SynFloodT
     truth.legitimate_clients.push_back(format_endpoint(client.ip, client.port));
   }
   std::vector<const Conversation*> parts;
+  parts.reserve(convs.size());
   for (const Conversation& c : convs) parts.push_back(&c);
   return merge_by_time(parts);
 }
