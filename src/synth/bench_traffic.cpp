@@ -116,16 +116,13 @@ struct ScriptInfo {
 };
 
 const ScriptInfo& info_of(Script s) {
+  // One script per row.
+  // clang-format off
   static const std::array<ScriptInfo, static_cast<std::size_t>(Script::count_)> table{{
       {"clean_short", "", "", {}, 1, 0},
       {"clean_long", "", "", {}, 1, 0},
       {"lost_final_ack", "lost_final_ack", "reacked", {"fin_retransmit"}, 1, 3},
-      {"lost_final_ack_rst",
-       "lost_final_ack",
-       "reset",
-       {"rst_after_close", "fin_retransmit"},
-       1,
-       1},
+      {"lost_final_ack_rst", "lost_final_ack", "reset", {"rst_after_close", "fin_retransmit"}, 1, 1},
       {"fin_not_acked", "fin_retransmit", "fin_not_acknowledged", {}, 1, 1.5},
       {"fin_unanswered", "fin_retransmit", "unanswered", {}, 1, 0.5},
       {"data_after_close", "rst_after_close", "data_after_close", {}, 1, 1},
@@ -135,14 +132,10 @@ const ScriptInfo& info_of(Script s) {
       {"reuse_safe", "tuple_reuse", "rfc6191_safe", {}, 2, 2},
       {"reuse_unsafe", "tuple_reuse", "unsafe", {}, 2, 0.7},
       {"reuse_after_reset", "tuple_reuse", "after_reset", {"abortive_close"}, 2, 0.5},
-      {"syn_in_last_ack",
-       "tuple_reuse",
-       "while_last_ack",
-       {"lost_final_ack", "rst_after_close"},
-       2,
-       0.5},
+      {"syn_in_last_ack", "tuple_reuse", "while_last_ack", {"lost_final_ack", "rst_after_close"}, 2, 0.5},
       {"stale_segment", "stale_segment", "stale_data", {"tuple_reuse"}, 2, 0.8},
   }};
+  // clang-format on
   return table[static_cast<std::size_t>(s)];
 }
 

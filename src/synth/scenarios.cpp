@@ -322,6 +322,15 @@ ExpectedFinding finding(std::string kind, std::string cause, std::string severit
                          std::move(confidence), std::move(frames)};
 }
 
+// A final ACK captured, then lost: the passive closer re-sends its FIN and the TIME_WAIT side
+// ACKs it again (frames: the FIN, the final ACK, the re-sent FIN, the second ACK).
+std::vector<ExpectedFinding> reacked_findings(std::uint64_t fin, std::uint64_t final_ack,
+                                              std::uint64_t refin, std::uint64_t reack) {
+  return {
+      finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
+      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+}
+
 ExpectedConnection conn(std::string close_kind, std::string active, std::string tw,
                         std::uint32_t incarnation = 1) {
   ExpectedConnection c;
@@ -372,15 +381,11 @@ Scenario lost_final_ack_reacked() {
   s.packets = tape.take();
   s.description = fmt(
       "Client closes first (FIN 7, ACK 8); server FIN %llu; the client's final ACK %llu is "
-      "captured "
-      "(vantage near the client: TTL 64 vs 57) and lost after the capture point. The server, still "
-      "in LAST_ACK, re-sends its FIN %llu 206 ms later and the client re-ACKs from TIME_WAIT "
-      "(%llu). "
-      "Final ACK captured before the re-send: confirmed.",
+      "captured (vantage near the client: TTL 64 vs 57) and lost after the capture point. The "
+      "server, still in LAST_ACK, re-sends its FIN %llu 206 ms later and the client re-ACKs from "
+      "TIME_WAIT (%llu). Final ACK captured before the re-send: confirmed.",
       fin, final_ack, refin, reack);
-  s.findings = {
-      finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
-      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+  s.findings = reacked_findings(fin, final_ack, refin, reack);
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -435,9 +440,8 @@ Scenario no_time_wait_rst() {
   s.packets = tape.take();
   s.description = fmt(
       "Client closes first and keeps no TIME_WAIT. Server FIN %llu, final ACK %llu captured and "
-      "lost "
-      "after the capture point, FIN re-sent (%llu); the client has no state and answers with RST "
-      "%llu (no ACK flag, seq = the FIN's ack), as Linux's stateless reply. The server sees an "
+      "lost after the capture point, FIN re-sent (%llu); the client has no state and answers with "
+      "RST %llu (no ACK flag, seq = the FIN's ack), as Linux's stateless reply. The server sees an "
       "error.",
       fin, final_ack, refin, rst);
   s.findings = {
@@ -463,9 +467,8 @@ Scenario linger_zero_rst() {
   s.packets = tape.take();
   s.description = fmt(
       "Request, 2000-byte response fully ACKed, then the client closes with SO_LINGER {1,0}: "
-      "RST+ACK "
-      "%llu (seq = next, ack = everything received) and no FIN. Nothing is unacknowledged either "
-      "way: linger_zero.",
+      "RST+ACK %llu (seq = next, ack = everything received) and no FIN. Nothing is unacknowledged "
+      "either way: linger_zero.",
       rst);
   s.findings = {finding("abortive_close", "linger_zero", "warning", "confirmed", {rst})};
   s.connections = {conn("abortive", "none", "none")};
@@ -488,9 +491,8 @@ Scenario unread_data_rst() {
   s.packets = tape.take();
   s.description = fmt(
       "After the first response the client pipelines a second request (%llu, %llu: 2048 bytes); "
-      "the "
-      "server application closes without reading and its RST+ACK %llu acknowledges none of it. The "
-      "client's data is lost: unread_data.",
+      "the server application closes without reading and its RST+ACK %llu acknowledges none of it. "
+      "The client's data is lost: unread_data.",
       d1, d2, rst);
   s.findings = {finding("abortive_close", "unread_data", "error", "confirmed", {rst})};
   s.connections = {conn("abortive", "none", "none")};
@@ -520,12 +522,10 @@ Scenario time_wait_assassination() {
   s.packets = tape.take();
   s.description = fmt(
       "Clean close, client active (final ACK %llu, client in TIME_WAIT, server CLOSED). 1.5 s "
-      "later an "
-      "old duplicate of the server's data segment %llu arrives (%llu, byte copy); the TIME_WAIT "
-      "client "
-      "answers with its current ACK %llu and the server, which has no connection any more, answers "
-      "with RST %llu (seq = that ack): the RST ends the client's TIME_WAIT early (RFC 1337 "
-      "hazard).",
+      "later an old duplicate of the server's data segment %llu arrives (%llu, byte copy); the "
+      "TIME_WAIT client answers with its current ACK %llu and the server, which has no connection "
+      "any more, answers with RST %llu (seq = that ack): the RST ends the client's TIME_WAIT early "
+      "(RFC 1337 hazard).",
       final_ack, response, old, tw_ack, rst);
   s.findings = {
       finding("rst_after_close", "time_wait_assassination", "warning", "confirmed", {rst})};
@@ -560,11 +560,9 @@ Scenario reuse_unsafe() {
   s.packets = tape.take();
   s.description = fmt(
       "Incarnation 1 closes cleanly, client first (final ACK %llu: the client holds TIME_WAIT). 2 "
-      "s "
-      "later the client reconnects from the same port with ISN 900000, below the old connection's "
-      "highest sequence number 1000122, and timestamps are off: neither RFC 6191 test holds, an "
-      "old "
-      "duplicate could be taken for new data. SYN %llu.",
+      "s later the client reconnects from the same port with ISN 900000, below the old "
+      "connection's highest sequence number 1000122, and timestamps are off: neither RFC 6191 test "
+      "holds, an old duplicate could be taken for new data. SYN %llu.",
       final_ack, syn);
   s.findings = {finding("tuple_reuse", "unsafe", "warning", "confirmed", {final_ack, syn})};
   s.connections = {conn("fin", "client", "client", 1), conn("fin", "client", "client", 2)};
@@ -644,14 +642,11 @@ Scenario stale_data_in_window() {
   s.packets = tape.take();
   s.description =
       fmt("Timestamps off. Incarnation 1: client data %llu (seq 1001001, ack 5001001, 1000 bytes), "
-          "clean "
-          "close, final ACK %llu. The client reconnects 5 ms later (SYN %llu) with ISNs "
-          "1000400/5000700, "
-          "so after 600 and 300 bytes of filler the server's RCV.NXT is 1001001 and its SND.NXT "
-          "5001001. "
-          "Frame %llu is a byte copy of %llu (IP id from the old run): in window, acceptable ack, "
-          "and the "
-          "server takes it (ACK %llu advances by 1000). Old data was delivered as new: critical.",
+          "clean close, final ACK %llu. The client reconnects 5 ms later (SYN %llu) with ISNs "
+          "1000400/5000700, so after 600 and 300 bytes of filler the server's RCV.NXT is 1001001 "
+          "and its SND.NXT 5001001. Frame %llu is a byte copy of %llu (IP id from the old run): in "
+          "window, acceptable ack, and the server takes it (ACK %llu advances by 1000). Old data "
+          "was delivered as new: critical.",
           old, final_ack, syn, copy, old, taken);
   s.findings = {finding("tuple_reuse", "unsafe", "warning", "confirmed", {final_ack, syn}),
                 finding("stale_segment", "stale_data", "critical", "confirmed", {copy})};
@@ -689,10 +684,8 @@ Scenario stale_fin_outside_window() {
       "Incarnation 1 closes cleanly, client first (server FIN %llu, final ACK %llu). The client "
       "reconnects 1 s later (SYN %llu) with an ISN beyond the old sequence space (RFC 6191 safe). "
       "Frame %llu is a byte copy of the old FIN %llu (same IP id: the network delivered it late, "
-      "the "
-      "server did not re-send it): its seq is far outside the new receive window; the client "
-      "answers "
-      "with a plain ACK (%llu). Not a FIN retransmission of incarnation 1.",
+      "the server did not re-send it): its seq is far outside the new receive window; the client "
+      "answers with a plain ACK (%llu). Not a FIN retransmission of incarnation 1.",
       old_fin, final_ack, syn, copy, old_fin, dup_ack);
   s.findings = {finding("tuple_reuse", "rfc6191_safe", "info", "confirmed", {final_ack, syn}),
                 finding("stale_segment", "stale_fin", "warning", "confirmed", {copy})};
@@ -742,17 +735,13 @@ Scenario old_stack_syn_rst_in_last_ack() {
   s.packets = tape.take();
   s.description =
       fmt("Timestamps off, vantage near the server. Client closes first; server FIN %llu; the "
-          "final ACK "
-          "is lost before the capture point, so the server stays in LAST_ACK. The client (no "
-          "TIME_WAIT) "
-          "reconnects from the same port 100 ms later: SYN %llu, ISN inside the server's window. "
-          "An old "
-          "stack answers an in-window SYN in LAST_ACK with RST (RFC 793; BSD dropwithreset; Linux "
-          "< 3.6): "
-          "RST+ACK %llu, seq 0, ack = ISN+1, which ends the server's LAST_ACK and refuses the "
-          "connect(). "
-          "The application retries 1 s later with a new ISN (SYN %llu): an application retry of an "
-          "incarnation that never got past SYN_SENT (syn_seq_jump), not another reuse.",
+          "final ACK is lost before the capture point, so the server stays in LAST_ACK. The client "
+          "(no TIME_WAIT) reconnects from the same port 100 ms later: SYN %llu, ISN inside the "
+          "server's window. An old stack answers an in-window SYN in LAST_ACK with RST (RFC 793; "
+          "BSD dropwithreset; Linux < 3.6): RST+ACK %llu, seq 0, ack = ISN+1, which ends the "
+          "server's LAST_ACK and refuses the connect(). The application retries 1 s later with a "
+          "new ISN (SYN %llu): an application retry of an incarnation that never got past SYN_SENT "
+          "(syn_seq_jump), not another reuse.",
           fin, syn, rst, retry);
   s.findings = {finding("tuple_reuse", "while_last_ack", "error", "confirmed", {fin, syn}),
                 finding("lost_final_ack", "ended_by_reuse", "error", "probable", {fin, rst}),
@@ -793,16 +782,11 @@ Scenario seq_wraparound_close() {
   s.format = FileFormat::pcapng_ns;
   s.description =
       fmt("pcapng with nanosecond timestamps. Client ISN 0xFFFFFF00: its 512 bytes wrap and its "
-          "FIN is at "
-          "0x101. Server ISN 0xFFFFEFFE: 4096 bytes, FIN %llu at 0xFFFFFFFF, so the final ACK %llu "
-          "carries "
-          "ack 0 (TSvals wrap too). The final ACK is captured and lost; FIN re-sent %llu, re-ACKed "
-          "%llu. "
-          "Exactly the lost_final_ack_reacked findings.",
+          "FIN is at 0x101. Server ISN 0xFFFFEFFE: 4096 bytes, FIN %llu at 0xFFFFFFFF, so the "
+          "final ACK %llu carries ack 0 (TSvals wrap too). The final ACK is captured and lost; FIN "
+          "re-sent %llu, re-ACKed %llu. Exactly the lost_final_ack_reacked findings.",
           fin, final_ack, refin, reack);
-  s.findings = {
-      finding("lost_final_ack", "reacked", "warning", "confirmed", {fin, final_ack, refin, reack}),
-      finding("fin_retransmit", "final_ack_lost", "info", "confirmed", {fin, refin, reack})};
+  s.findings = reacked_findings(fin, final_ack, refin, reack);
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -829,13 +813,11 @@ Scenario fin_with_data_resent() {
   s.packets = tape.take();
   s.description = fmt(
       "Server closes first: FIN+PSH+ACK %llu carries the last 500 bytes. It is lost after the "
-      "capture "
-      "point; the client's ACK %llu covers only the segment before it. The server re-sends the "
-      "whole "
-      "segment (%llu, same seq, same fin_seq) and the client ACKs it (%llu), then closes. The FIN "
-      "was "
-      "re-sent because it never reached the client (the server is the active closer, not in "
-      "LAST_ACK): fin_not_acknowledged, one retransmission then answered: info. No lost_final_ack.",
+      "capture point; the client's ACK %llu covers only the segment before it. The server re-sends "
+      "the whole segment (%llu, same seq, same fin_seq) and the client ACKs it (%llu), then "
+      "closes. The FIN was re-sent because it never reached the client (the server is the active "
+      "closer, not in LAST_ACK): fin_not_acknowledged, one retransmission then answered: info. No "
+      "lost_final_ack.",
       fin, partial, refin, ack);
   s.findings = {
       finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, ack})};
@@ -867,12 +849,10 @@ Scenario gap_before_fin() {
       "Vantage near the server. The capture misses 300 bytes of client data (the server received "
       "them: its ACK %llu covers them, and the client FIN %llu starts beyond anything captured). "
       "Server FIN %llu, no final ACK captured, FIN re-sent %llu, client ACK %llu. detections.md "
-      "3.1: "
-      "a probable lost_final_ack needs no capture gap in client->server, and there is one, so the "
-      "missing ACK proves nothing: only fin_retransmit, with the fallback cause "
-      "fin_not_acknowledged "
-      "(no captured ACK covered the FIN before its re-send), one retransmission then answered: "
-      "info.",
+      "3.1: a probable lost_final_ack needs no capture gap in client->server, and there is one, so "
+      "the missing ACK proves nothing: only fin_retransmit, with the fallback cause "
+      "fin_not_acknowledged (no captured ACK covered the FIN before its re-send), one "
+      "retransmission then answered: info.",
       covers, cfin, fin, refin, reack);
   s.findings = {
       finding("fin_retransmit", "fin_not_acknowledged", "info", "confirmed", {fin, refin, reack})};
@@ -904,8 +884,8 @@ Scenario mid_stream_start() {
   s.description =
       "Linux cooked capture (tcpdump -i any). The capture starts in the middle of a connection: "
       "client data 1, server data 2-3, then a clean close, client first (FIN 5, ACK 6, FIN 7, "
-      "final "
-      "ACK 8). The client is the sender of the first packet; the connection is marked mid_stream.";
+      "final ACK 8). The client is the sender of the first packet; the connection is marked "
+      "mid_stream.";
   ExpectedConnection c = conn("fin", "client", "client");
   c.mid_stream = true;
   c.handshake_seen = false;
@@ -936,11 +916,9 @@ Scenario ends_in_time_wait() {
   s.packets = tape.take();
   s.description = fmt(
       "HTTP/1.0 style: the server closes first (FIN 6 right after its response), the client ACKs "
-      "and "
-      "closes, the server's final ACK %llu puts it in TIME_WAIT. The capture goes on for 5 s "
-      "(another "
-      "client's handshake, frames %llu-%llu, left open) and ends long before 2MSL: TIME_WAIT still "
-      "running at the end is not a finding.",
+      "and closes, the server's final ACK %llu puts it in TIME_WAIT. The capture goes on for 5 s "
+      "(another client's handshake, frames %llu-%llu, left open) and ends long before 2MSL: "
+      "TIME_WAIT still running at the end is not a finding.",
       final_ack, final_ack + 1, final_ack + 3);
   ExpectedConnection c = conn("fin", "server", "server");
   c.client_state = "CLOSED";
@@ -974,11 +952,9 @@ Scenario duplicate_frames() {
   s.format = FileFormat::pcapng_ns;
   s.description =
       "pcapng with nanosecond timestamps. A clean close (client first) where a mirror port "
-      "delivers "
-      "every frame twice: each even frame is a byte-identical copy (same IP id, TSval, checksum) "
-      "of "
-      "the frame before it, 50 us later. Duplicates are not retransmissions: no fin_retransmit, no "
-      "lost_final_ack. The report counts 10 duplicates.";
+      "delivers every frame twice: each even frame is a byte-identical copy (same IP id, TSval, "
+      "checksum) of the frame before it, 50 us later. Duplicates are not retransmissions: no "
+      "fin_retransmit, no lost_final_ack. The report counts 10 duplicates.";
   s.connections = {conn("fin", "client", "client")};
   s.duplicates = 10;
   return s;
@@ -1023,10 +999,9 @@ Scenario tcp_fast_open() {
   s.packets = tape.take();
   s.description =
       "TCP Fast Open (RFC 7413): SYN 1 carries a TFO cookie (option kind 34, 8-byte cookie) and "
-      "the "
-      "100-byte request; the SYN-ACK 2 acknowledges ISN+101, the server answers with data 3 before "
-      "the handshake ACK 4; then a clean close, client first. A TFO SYN is no reuse and no stale "
-      "segment.";
+      "the 100-byte request; the SYN-ACK 2 acknowledges ISN+101, the server answers with data 3 "
+      "before the handshake ACK 4; then a clean close, client first. A TFO SYN is no reuse and no "
+      "stale segment.";
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -1085,10 +1060,8 @@ Scenario syn_seq_jump() {
   s.description =
       "SYN 1 and its retransmission 2 (+1 s) get no answer; the application gives up after 3 s and "
       "connects again from the same port: SYN 3 with a new ISN (+700000), answered, clean close. "
-      "An "
-      "application retry of an incarnation that never left SYN_SENT (syn_seq_jump): one "
-      "incarnation, "
-      "no tuple_reuse.";
+      "An application retry of an incarnation that never left SYN_SENT (syn_seq_jump): one "
+      "incarnation, no tuple_reuse.";
   s.connections = {conn("fin", "client", "client")};
   s.connection_count = 1;
   return s;
@@ -1109,8 +1082,7 @@ Scenario clean_close_fin_ack_piggyback() {
   s.packets = tape.take();
   s.description =
       "Client FIN 7; the server's ACK of it and its own FIN travel in one segment (FIN+ACK 8); "
-      "final "
-      "ACK 9. Client active closer, client holds TIME_WAIT.";
+      "final ACK 9. Client active closer, client holds TIME_WAIT.";
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -1137,9 +1109,8 @@ Scenario half_close_data() {
   s.description = fmt(
       "The client sends its request and shuts down its sending side (FIN %llu); the server ACKs it "
       "and keeps sending: 10 segments of 1448 bytes, which the client (in FIN_WAIT_2) ACKs; then "
-      "the "
-      "server closes (FIN %llu) and the client sends the final ACK. A half-close "
-      "with data flowing the other way is no data_after_close.",
+      "the server closes (FIN %llu) and the client sends the final ACK. A half-close with data "
+      "flowing the other way is no data_after_close.",
       cfin, sfin);
   s.connections = {conn("fin", "client", "client")};
   return s;
@@ -1162,9 +1133,9 @@ Scenario simultaneous_close() {
   s.packets = tape.take();
   s.description = fmt(
       "Vantage in the path (both TTLs decremented). Both applications close at the same time: "
-      "client "
-      "FIN %llu and server FIN %llu cross (the server's ack does not cover the client's FIN). Each "
-      "side ACKs the other's FIN from CLOSING and both end in TIME_WAIT: active closer both.",
+      "client FIN %llu and server FIN %llu cross (the server's ack does not cover the client's "
+      "FIN). Each side ACKs the other's FIN from CLOSING and both end in TIME_WAIT: active closer "
+      "both.",
       cfin, sfin);
   s.connections = {conn("fin", "both", "both")};
   return s;
@@ -1234,8 +1205,7 @@ Scenario zero_window_probes() {
       "The server's application stops reading: its ACK 6 advertises window 0. The client probes at "
       "seq = SND.UNA-1 with length 0 (7, 9, 11; backoff 200/400/800 ms), each answered by a zero "
       "window ACK (8, 10, 12); the window update 13 reopens it, the rest is sent and the "
-      "connection "
-      "closes cleanly, client first.";
+      "connection closes cleanly, client first.";
   s.connections = {conn("fin", "client", "client")};
   return s;
 }
@@ -1295,21 +1265,16 @@ std::vector<Scenario> make_all_scenarios() {
 
 std::string scenarios_readme(const std::vector<Scenario>& all) {
   std::ostringstream o;
-  o << "# Synthetic teardown captures (samples/synthetic)\n\n"
-       "Generated by `lastack-synth write-all samples/synthetic` from `src/synth/scenarios.cpp`; "
-       "do "
-       "not edit by hand (this README included). The `[synthetic]` tests check that every file "
-       "here "
-       "is byte-identical to what the generator writes now and that lastack reports exactly the "
-       "findings listed below (kind, cause, severity, confidence, evidence frames) and nothing "
-       "else.\n\n"
-       "All scenarios are deterministic: time base 2026-01-01T00:00:00Z, client 192.0.2.10 (or "
-       "2001:db8:c::10), server 198.51.100.20 (or 2001:db8:5::20) port 8080, fixed ports, ISNs and "
-       "IP "
-       "ids, RTT 20 ms. The side near the capture point sends with TTL 64, the far side's packets "
-       "arrive with 57 (in the path: 61/59). Frame numbers are 1-based, as Wireshark shows "
-       "them.\n\n"
-       "| scenario | file | expected findings |\n|---|---|---|\n";
+  o << "# Synthetic teardown captures (samples/synthetic)\n\nGenerated by `lastack-synth write-all "
+       "samples/synthetic` from `src/synth/scenarios.cpp`; do not edit by hand (this README "
+       "included). The `[synthetic]` tests check that every file here is byte-identical to what "
+       "the generator writes now and that lastack reports exactly the findings listed below (kind, "
+       "cause, severity, confidence, evidence frames) and nothing else.\n\nAll scenarios are "
+       "deterministic: time base 2026-01-01T00:00:00Z, client 192.0.2.10 (or 2001:db8:c::10), "
+       "server 198.51.100.20 (or 2001:db8:5::20) port 8080, fixed ports, ISNs and IP ids, RTT 20 "
+       "ms. The side near the capture point sends with TTL 64, the far side's packets arrive with "
+       "57 (in the path: 61/59). Frame numbers are 1-based, as Wireshark shows them.\n\n| scenario "
+       "| file | expected findings |\n|---|---|---|\n";
   const auto link_name = [](Link l) {
     switch (l) {
       case Link::ethernet: return "Ethernet";

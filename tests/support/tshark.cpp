@@ -173,13 +173,13 @@ const char* const kRealTcpFilter =
     " && !(ipv6.fraghdr.more == 1) && !(ipv6.fraghdr.offset > 0)";
 
 std::vector<std::string> common_options() {
+  // One option and its value per line.
+  // clang-format off
   return {"-n",
-          "-o",
-          "ip.defragment:FALSE",
-          "-o",
-          "ipv6.defragment:FALSE",
-          "-o",
-          "tcp.analyze_sequence_numbers:TRUE"};
+          "-o", "ip.defragment:FALSE",
+          "-o", "ipv6.defragment:FALSE",
+          "-o", "tcp.analyze_sequence_numbers:TRUE"};
+  // clang-format on
 }
 
 namespace {
