@@ -17,6 +17,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "lastack/core/flat_index.h"
 #include "lastack/tcp/four_tuple.h"
 #include "time_wait_series.h"
 
@@ -145,18 +146,25 @@ struct KeyHash {
   }
 };
 
-// The last connection of a four-tuple, while its next incarnation could still matter: while it
-// is live (the next one's start is its next_start), then while its TIME_WAIT could be cut.
+struct IdHash {
+  std::size_t operator()(std::uint64_t id) const noexcept { return mix(0x243F6A8885A308D3ULL, id); }
+};
+
+// Flat indexes: both are looked up a few times per connection, and node maps cost a cache miss
+// per node on the judging thread.
+using TupleIndex = FlatIndex<tcp::FourTuple, tcp::FourTupleHash>;  // -> the rec that owns it
+using LiveIndex = FlatIndex<std::uint64_t, IdHash>;                // connection id -> rec
+
+// What a connection keeps as the last of its four-tuple, while the next incarnation could still
+// matter: while it is live (the next one's start is its next_start), then while its TIME_WAIT
+// could be cut.
 struct TupleEntry {
-  std::uint32_t rec = kNone;
+  tcp::FourTuple key;
   bool live = true;
   Timestamp tw_start;  // once ended with a TIME_WAIT: the entry and the pair's transfer
   Timestamp tw_end;
   Timestamp pair_tw_start;
 };
-
-using TupleMap = std::unordered_map<tcp::FourTuple, TupleEntry, tcp::FourTupleHash>;
-using TupleSlot = TupleMap::value_type;  // stays put while other entries come and go
 
 // What one connection's pending events need; freed once it ended and they are all swept.
 struct ConnRec {
@@ -175,7 +183,8 @@ struct ConnRec {
   bool pair_tw = false;                      // the client's TIME_WAIT holds the pair's port
   bool start_swept = false;
   bool end_swept = false;
-  TupleSlot* tuple = nullptr;  // the four-tuple's entry while it is this connection
+  bool owns_tuple = false;  // the four-tuple's index entry is this connection
+  TupleEntry tuple;         // valid while owns_tuple
 };
 
 // The running count of one holder or pair.
@@ -296,8 +305,8 @@ struct TimeWaitAccumulator::Impl {
   std::vector<ConnRec> recs;
   std::vector<std::uint32_t> free_recs;
   std::size_t recs_in_use = 0;
-  std::unordered_map<std::uint64_t, std::uint32_t> live;  // id -> rec, until on_end
-  TupleMap tuples;
+  LiveIndex live;  // until on_end
+  TupleIndex tuples;
   EventHeap heap;
 
   Impl(const f::Settings& s, Duration l) : settings(s), lateness(l.ns > 0 ? l : Duration{}) {}
@@ -355,9 +364,8 @@ struct TimeWaitAccumulator::Impl {
   }
 
   void drop_tuple(ConnRec& r) {
-    const tcp::FourTuple key = r.tuple->first;  // not a reference into the node being erased
-    tuples.erase(key);
-    r.tuple = nullptr;
+    tuples.erase(r.tuple.key);
+    r.owns_tuple = false;
   }
 
   // One reference fewer; the last frees the record (and the four-tuple entry it owns: with no
@@ -365,7 +373,7 @@ struct TimeWaitAccumulator::Impl {
   void release(std::uint32_t i) {
     ConnRec& r = recs[i];
     if (--r.refs > 0) return;
-    if (r.tuple != nullptr) drop_tuple(r);
+    if (r.owns_tuple) drop_tuple(r);
     r = ConnRec{};
     free_recs.push_back(i);
     --recs_in_use;
@@ -393,22 +401,25 @@ struct TimeWaitAccumulator::Impl {
   // The four-tuple's next incarnation started: the previous one learns its next start (live)
   // or has its TIME_WAIT cut short (ended), as the batch rule in time_wait_interval().
   void link_tuple(const ConnectionStart& s, std::uint32_t i) {
-    const auto [it, fresh] = tuples.try_emplace(tuple_of(s));
+    const tcp::FourTuple key = tuple_of(s);
+    const auto [owner, fresh] = tuples.try_emplace(key, i);
     if (!fresh) {
-      TupleEntry& prev = it->second;
-      recs[prev.rec].tuple = nullptr;
-      if (prev.live) {
-        recs[prev.rec].next_start = s.first_ts;
+      ConnRec& prev = recs[owner];
+      prev.owns_tuple = false;
+      if (prev.tuple.live) {
+        prev.next_start = s.first_ts;
       } else {
-        cut(prev, prev.rec, s.first_ts);
+        cut(owner, s.first_ts);
       }
+      tuples.assign(key, i);
     }
-    it->second = TupleEntry{i, true, {}, {}, {}};
-    recs[i].tuple = &*it;
+    recs[i].owns_tuple = true;
+    recs[i].tuple = TupleEntry{key, true, {}, {}, {}};
   }
 
-  void cut(TupleEntry& e, std::uint32_t i, Timestamp next) {
+  void cut(std::uint32_t i, Timestamp next) {
     ConnRec& r = recs[i];
+    TupleEntry& e = r.tuple;
     if (next < e.tw_start || next >= e.tw_end) return;  // the rule's min() changes nothing
     if (r.end_swept) {  // only for a start older than the swept frontier
       ++late;
@@ -440,7 +451,7 @@ struct TimeWaitAccumulator::Impl {
     if (!r.in_range) ++pairs[pair].p.outside_range;  // counted, not swept
     r.rate = !s.mid_stream;
     r.first_ts = not_before_frontier(s.first_ts, 1, s.id);
-    live[s.id] = i;
+    live.assign(s.id, i);
     link_tuple(s, i);
     if (r.in_range || r.rate) push(i, recs[i].first_ts, kPairStart);
   }
@@ -475,8 +486,8 @@ struct TimeWaitAccumulator::Impl {
     }
     push_two(i, start, kHolderStart, pair_start, r.pair_tw ? kPairTw : 0);
     push_tw_ends(i, end, pair_end);
-    if (r.tuple != nullptr && end > start) {  // a later reuse could still cut it
-      TupleEntry& e = r.tuple->second;
+    if (r.owns_tuple && end > start) {  // a later reuse could still cut it
+      TupleEntry& e = r.tuple;
       e.live = false;
       e.tw_start = start;
       e.tw_end = end;
@@ -486,13 +497,13 @@ struct TimeWaitAccumulator::Impl {
 
   void on_end(const f::ConnectionSummary& c) {
     if (!max_last || c.last_ts > *max_last) max_last = c.last_ts;
-    auto found = live.find(c.id);
-    if (found == live.end()) {  // never started: take its start from the summary
+    const std::uint32_t* found = live.find(c.id);
+    if (found == nullptr) {  // never started: take its start from the summary
       on_start(start_of(c));
       found = live.find(c.id);
     }
-    const std::uint32_t i = found->second;
-    live.erase(found);
+    const std::uint32_t i = *found;
+    live.erase(c.id);
     count_closes(c, recs[i]);
     const std::optional<Interval> iv =
         time_wait_interval(c, recs[i].next_start, settings.time_wait);
@@ -507,7 +518,7 @@ struct TimeWaitAccumulator::Impl {
         push(i, not_before_frontier(std::max(c.last_ts, r.first_ts), -1, r.id), kPairEnd);
       }
     }
-    if (r.tuple != nullptr && r.tuple->second.live) drop_tuple(r);  // no TIME_WAIT to cut
+    if (r.owns_tuple && r.tuple.live) drop_tuple(r);  // no TIME_WAIT to cut
     release(i);
   }
 
@@ -598,7 +609,8 @@ struct TimeWaitAccumulator::Impl {
   // (not entry by entry as records are freed), and the events left are swept in one sorted pass:
   // for a capture shorter than the lateness window that is every event of the run.
   void sweep_rest() {
-    for (auto& [key, entry] : tuples) recs[entry.rec].tuple = nullptr;
+    tuples.for_each(
+        [&](const tcp::FourTuple&, std::uint32_t owner) { recs[owner].owns_tuple = false; });
     tuples.clear();
     for (const Event& e : heap.take_sorted()) sweep(e);
   }
@@ -608,8 +620,8 @@ struct TimeWaitAccumulator::Impl {
   void release_connections() {
     recs = {};
     free_recs = {};
-    live = {};
-    tuples = {};
+    live = LiveIndex{};
+    tuples = TupleIndex{};
   }
 
   f::TimeWaitPressure finish(const std::vector<f::InputReport>& inputs,

@@ -116,3 +116,47 @@ TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[flow][
   // Capacity follows the live size, not the number of operations (no tombstones pile up).
   CHECK(m.capacity() <= 8192);
 }
+
+TEST_CASE("flat map: assign replaces a present key's value and inserts an absent key",
+          "[flow][flat_map]") {
+  FlatFlowMap m;
+  m.assign(tuple_of(1), 5);
+  REQUIRE(m.find(tuple_of(1)) != nullptr);
+  CHECK(*m.find(tuple_of(1)) == 5);
+  m.assign(tuple_of(1), 6);
+  CHECK(*m.find(tuple_of(1)) == 6);
+  CHECK(m.size() == 1);
+}
+
+namespace {
+
+// A deliberately poor hash (the low bits only), so that integer keys collide in runs.
+struct LowBits {
+  std::size_t operator()(std::uint64_t k) const noexcept { return k & 0xFF; }
+};
+
+}  // namespace
+
+TEST_CASE("flat index over integer keys agrees with std::unordered_map under churn",
+          "[core][flat_map]") {
+  lastack::FlatIndex<std::uint64_t, LowBits> m;
+  std::unordered_map<std::uint64_t, std::uint32_t> model;
+  std::mt19937_64 rng(7);
+  for (std::uint32_t step = 0; step < 20'000; ++step) {
+    const std::uint64_t k = (rng() % 50) << 8 | (rng() % 8);  // 8 hashes: long runs
+    switch (rng() % 3) {
+      case 0:
+        m.assign(k, step);
+        model[k] = step;
+        break;
+      case 1: REQUIRE(m.try_emplace(k, step).second == model.try_emplace(k, step).second); break;
+      default: REQUIRE(m.erase(k) == (model.erase(k) == 1)); break;
+    }
+  }
+  REQUIRE(m.size() == model.size());
+  for (const auto& [k, v] : model) {
+    const std::uint32_t* got = m.find(k);
+    REQUIRE(got != nullptr);
+    CHECK(*got == v);
+  }
+}
