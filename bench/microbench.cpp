@@ -141,8 +141,9 @@ void BM_FlowTable(benchmark::State& state) {
   std::uint64_t n = 0;
   std::uint64_t finalized = 0;
   for (auto _ : state) {
-    flow::FlowTable table(flow::FlowSettings{},
-                          [&finalized](const tcp::Connection& c) { finalized += c.id(); });
+    flow::FlowTable table(flow::FlowSettings{}, [&finalized](std::unique_ptr<tcp::Connection>& c) {
+      finalized += c->id();
+    });
     for (const Decoded& x : d) {
       table.on_segment(x.key, x.dir, x.seg, 0);
       table.expire(x.seg.ts);

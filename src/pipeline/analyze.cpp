@@ -68,7 +68,8 @@ class Run {
   Run(const Options& options, findings::Report& report)
       : options_(options),
         report_(report),
-        table_(flow_settings(options), [this](const tcp::Connection& c) { finalize(c); }) {
+        table_(flow_settings(options),
+               [this](std::unique_ptr<tcp::Connection>& c) { finalize(c); }) {
     ctx_.msl = options.settings.msl;
     ctx_.time_wait = options.settings.time_wait;
   }
@@ -256,10 +257,11 @@ class Run {
     if (c != nullptr && !c->half_open()) stage_->started(*c, clock_);
   }
 
-  // Judged on the summary stage's thread.
-  void finalize(const tcp::Connection& c) {
-    report_.counters.duplicates += c.endpoint(tcp::Role::client).counters.duplicates +
-                                   c.endpoint(tcp::Role::server).counters.duplicates;
+  // Judged on the summary stage's thread, which takes the object (and gives back one it is done
+  // with for the table to recycle).
+  void finalize(std::unique_ptr<tcp::Connection>& c) {
+    report_.counters.duplicates += c->endpoint(tcp::Role::client).counters.duplicates +
+                                   c->endpoint(tcp::Role::server).counters.duplicates;
     stage_->finished(c, clock_);
   }
 

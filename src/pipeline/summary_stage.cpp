@@ -74,12 +74,12 @@ void SummaryStage::started(const tcp::Connection& c, Timestamp now) {
   current_->starts.push_back(detect::start_of(c));
 }
 
-void SummaryStage::finished(const tcp::Connection& c, Timestamp now) {
+void SummaryStage::finished(std::unique_ptr<tcp::Connection>& c, Timestamp now) {
   make_room();
   if (current_->used == current_->items.size()) current_->items.emplace_back();
   current_->steps.push_back(
       {Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now, hold_});
-  current_->items[current_->used++].conn = c;
+  std::swap(current_->items[current_->used++].conn, c);
 }
 
 void SummaryStage::finish() {

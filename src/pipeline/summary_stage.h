@@ -6,8 +6,9 @@
 // batch's summaries in the same order: SQLite's row inserts cost as much as judging, so with the
 // tracking thread three stages keep both cores busy (README "Performance": a run is bound by
 // its total CPU time, not by one thread).
-// A connection is copied into its batch slot (the copy reuses the slot's storage: no allocation
-// once the batches are warm), so the flow table can recycle it. Batches keep the hand-over cheap
+// A finalised connection moves into its batch slot, and the object the slot held (judged in an
+// earlier batch) goes back to the flow table to be recycled: no copy, and no allocation once the
+// batches are warm. Batches keep the hand-over cheap
 // (one lock per few hundred connections) and are recycled, and at most kBatches exist, so a slow
 // stage slows the ones before it instead of growing memory. Private to the pipeline layer.
 #pragma once
@@ -18,7 +19,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
@@ -32,7 +32,7 @@
 namespace lastack::pipeline::detail {
 
 struct Finished {
-  std::optional<tcp::Connection> conn;
+  std::unique_ptr<tcp::Connection> conn;  // kept after judging, for the flow table to reuse
   findings::ConnectionSummary summary;
   bool has_findings = false;
 };
@@ -74,7 +74,7 @@ class SummaryStage {
   // time `now` (tracking thread; `now` never goes backwards).
   void began(Timestamp first);  // the first TCP packet: the time grid starts here
   void started(const tcp::Connection& c, Timestamp now);
-  void finished(const tcp::Connection& c, Timestamp now);
+  void finished(std::unique_ptr<tcp::Connection>& c, Timestamp now);  // swaps c with a spare
   // From now on (tracking thread): connections first seen at `t` or later may still be told of
   // late (detect::TimeWaitAccumulator::advance).
   void hold(Timestamp t) { hold_ = t; }

@@ -88,8 +88,8 @@ std::vector<const tcp::Fact*> ScriptedConnection::facts_of_frame(std::uint64_t f
 // --- ScriptedFlows ---
 
 ScriptedFlows::ScriptedFlows(flow::FlowSettings settings)
-    : table_(settings, [this](const tcp::Connection& c) {
-        finalized_.push_back(std::make_unique<tcp::Connection>(c));  // the table recycles c
+    : table_(settings, [this](std::unique_ptr<tcp::Connection>& c) {
+        finalized_.push_back(std::move(c));  // kept: the table makes a new one
       }) {}
 
 ScriptedFlows& ScriptedFlows::feed(const std::vector<synth::SynthPacket>& packets,

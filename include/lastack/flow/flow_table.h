@@ -45,9 +45,11 @@ struct FlowSettings {
 
 class FlowTable {
  public:
-  // Called once per finalised connection. The table recycles the object once the call returns:
-  // keep nothing that points into it.
-  using FinalizeFn = std::function<void(const tcp::Connection&)>;
+  // Called once per finalised connection. The callee may take the object, leaving in its place
+  // null or a connection object it is done with; the table recycles what is left once the call
+  // returns (keep nothing that points into it). Taking it instead of copying it saves the
+  // pipeline a copy of every connection.
+  using FinalizeFn = std::function<void(std::unique_ptr<tcp::Connection>&)>;
 
   FlowTable(FlowSettings settings, FinalizeFn on_finalize);
 
@@ -138,6 +140,7 @@ class FlowTable {
   void schedule(Flow& f, std::int64_t not_before_s);
   void unschedule(Flow& f);
   void expire_due(Timestamp now);
+  void prefetch_ahead(std::uint32_t next) const;
   void expire_flow(Flow& f, Timestamp now);
   bool absorbed_by_tomb(Flow& flow, tcp::Dir dir, const tcp::Segment& s);
   std::uint32_t add_flow(const tcp::FourTuple& key);
