@@ -402,8 +402,8 @@ struct TimeWaitAccumulator::Impl {
   // or has its TIME_WAIT cut short (ended), as the batch rule in time_wait_interval().
   void link_tuple(const ConnectionStart& s, std::uint32_t i) {
     const tcp::FourTuple key = tuple_of(s);
-    const auto [owner, fresh] = tuples.try_emplace(key, i);
-    if (!fresh) {
+    const std::uint32_t owner = tuples.exchange(key, i);
+    if (owner != TupleIndex::kEmpty) {
       ConnRec& prev = recs[owner];
       prev.owns_tuple = false;
       if (prev.tuple.live) {
@@ -411,7 +411,6 @@ struct TimeWaitAccumulator::Impl {
       } else {
         cut(owner, s.first_ts);
       }
-      tuples.assign(key, i);
     }
     recs[i].owns_tuple = true;
     recs[i].tuple = TupleEntry{key, true, {}, {}, {}};
@@ -451,7 +450,7 @@ struct TimeWaitAccumulator::Impl {
     if (!r.in_range) ++pairs[pair].p.outside_range;  // counted, not swept
     r.rate = !s.mid_stream;
     r.first_ts = not_before_frontier(s.first_ts, 1, s.id);
-    live.assign(s.id, i);
+    live.exchange(s.id, i);
     link_tuple(s, i);
     if (r.in_range || r.rate) push(i, recs[i].first_ts, kPairStart);
   }

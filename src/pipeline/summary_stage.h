@@ -8,9 +8,9 @@
 // its total CPU time, not by one thread).
 // A finalised connection moves into its batch slot, and the object the slot held (judged in an
 // earlier batch) goes back to the flow table to be recycled: no copy, and no allocation once the
-// batches are warm. Batches keep the hand-over cheap
-// (one lock per few hundred connections) and are recycled, and at most kBatches exist, so a slow
-// stage slows the ones before it instead of growing memory. Private to the pipeline layer.
+// batches are warm. Batches keep the hand-over cheap (one lock per few hundred connections) and
+// are recycled, and at most kBatches exist, so a slow stage slows the ones before it instead of
+// growing memory. Private to the pipeline layer.
 #pragma once
 
 #include <condition_variable>

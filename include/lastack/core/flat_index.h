@@ -22,40 +22,28 @@ class FlatIndex {
 
   // The value stored for `key`, or nullptr.
   [[nodiscard]] const std::uint32_t* find(const Key& key) const {
-    const std::uint32_t h = hash_of(key);
-    for (std::size_t i = h & mask(); slots_[i].value != kEmpty; i = (i + 1) & mask()) {
-      if (slots_[i].hash == h && slots_[i].key == key) return &slots_[i].value;
-    }
-    return nullptr;
+    const Slot& s = slots_[probe(key, hash_of(key))];
+    return s.value == kEmpty ? nullptr : &s.value;
   }
 
   // Inserts key → value (value != kEmpty) unless the key is present. Returns the value now
   // stored for the key and whether it was inserted.
   std::pair<std::uint32_t, bool> try_emplace(const Key& key, std::uint32_t value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) grow();
-    const std::uint32_t h = hash_of(key);
-    std::size_t i = h & mask();
-    for (; slots_[i].value != kEmpty; i = (i + 1) & mask()) {
-      if (slots_[i].hash == h && slots_[i].key == key) return {slots_[i].value, false};
-    }
-    slots_[i] = Slot{h, value, key};
+    Slot& s = slot_for(key);
+    if (s.value != kEmpty) return {s.value, false};
+    s.value = value;
     ++size_;
     return {value, true};
   }
 
-  // Stores key → value (value != kEmpty), replacing what the key had.
-  void assign(const Key& key, std::uint32_t value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) grow();
-    const std::uint32_t h = hash_of(key);
-    std::size_t i = h & mask();
-    for (; slots_[i].value != kEmpty; i = (i + 1) & mask()) {
-      if (slots_[i].hash == h && slots_[i].key == key) {
-        slots_[i].value = value;
-        return;
-      }
-    }
-    slots_[i] = Slot{h, value, key};
-    ++size_;
+  // Stores key → value (value != kEmpty) in one probe; returns what the key had (kEmpty: it
+  // was absent).
+  std::uint32_t exchange(const Key& key, std::uint32_t value) {
+    Slot& s = slot_for(key);
+    const std::uint32_t old = s.value;
+    if (old == kEmpty) ++size_;
+    s.value = value;
+    return old;
   }
 
   // Backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 Algorithm R): after emptying a slot, move
@@ -113,6 +101,28 @@ class FlatIndex {
 
   static std::uint32_t hash_of(const Key& key) { return static_cast<std::uint32_t>(Hash{}(key)); }
   [[nodiscard]] std::size_t mask() const { return slots_.size() - 1; }
+
+  // The slot holding `key`, else the empty slot that ends its probe run.
+  [[nodiscard]] std::size_t probe(const Key& key, std::uint32_t h) const {
+    std::size_t i = h & mask();
+    while (slots_[i].value != kEmpty && !(slots_[i].hash == h && slots_[i].key == key)) {
+      i = (i + 1) & mask();
+    }
+    return i;
+  }
+
+  // The slot holding `key`, else an empty one stamped with it (room made first; the caller
+  // sets the value and counts it).
+  Slot& slot_for(const Key& key) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) grow();
+    const std::uint32_t h = hash_of(key);
+    Slot& s = slots_[probe(key, h)];
+    if (s.value == kEmpty) {
+      s.hash = h;
+      s.key = key;
+    }
+    return s;
+  }
 
   void grow() {
     std::vector<Slot> old(slots_.size() * 2);

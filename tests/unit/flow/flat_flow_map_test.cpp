@@ -117,13 +117,13 @@ TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[flow][
   CHECK(m.capacity() <= 8192);
 }
 
-TEST_CASE("flat map: assign replaces a present key's value and inserts an absent key",
+TEST_CASE("flat map: exchange inserts an absent key and replaces a present key's value",
           "[flow][flat_map]") {
   FlatFlowMap m;
-  m.assign(tuple_of(1), 5);
+  CHECK(m.exchange(tuple_of(1), 5) == FlatFlowMap::kEmpty);
   REQUIRE(m.find(tuple_of(1)) != nullptr);
   CHECK(*m.find(tuple_of(1)) == 5);
-  m.assign(tuple_of(1), 6);
+  CHECK(m.exchange(tuple_of(1), 6) == 5);
   CHECK(*m.find(tuple_of(1)) == 6);
   CHECK(m.size() == 1);
 }
@@ -139,16 +139,19 @@ struct LowBits {
 
 TEST_CASE("flat index over integer keys agrees with std::unordered_map under churn",
           "[core][flat_map]") {
-  lastack::FlatIndex<std::uint64_t, LowBits> m;
+  using Index = lastack::FlatIndex<std::uint64_t, LowBits>;
+  Index m;
   std::unordered_map<std::uint64_t, std::uint32_t> model;
   std::mt19937_64 rng(7);
   for (std::uint32_t step = 0; step < 20'000; ++step) {
     const std::uint64_t k = (rng() % 50) << 8 | (rng() % 8);  // 8 hashes: long runs
     switch (rng() % 3) {
-      case 0:
-        m.assign(k, step);
+      case 0: {
+        const auto had = model.find(k);
+        REQUIRE(m.exchange(k, step) == (had == model.end() ? Index::kEmpty : had->second));
         model[k] = step;
         break;
+      }
       case 1: REQUIRE(m.try_emplace(k, step).second == model.try_emplace(k, step).second); break;
       default: REQUIRE(m.erase(k) == (model.erase(k) == 1)); break;
     }
