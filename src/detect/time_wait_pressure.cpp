@@ -729,6 +729,13 @@ TimeWaitAccumulator::~TimeWaitAccumulator() = default;
 TimeWaitAccumulator::TimeWaitAccumulator(TimeWaitAccumulator&&) noexcept = default;
 TimeWaitAccumulator& TimeWaitAccumulator::operator=(TimeWaitAccumulator&&) noexcept = default;
 
+// The four-tuple index outgrows the cache when many connections are within the lateness window:
+// its lookup in on_start was the judging thread's main cache miss.
+void TimeWaitAccumulator::prefetch_start(const ConnectionStart& s) const {
+  impl_->tuples.prefetch(tuple_of(s));
+  impl_->live.prefetch(s.id);
+}
+
 void TimeWaitAccumulator::on_start(const ConnectionStart& s) {
   impl_->on_start(s);
 }

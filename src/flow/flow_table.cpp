@@ -409,7 +409,7 @@ void FlowTable::expire_flow(Flow& f, Timestamp now) {
 void FlowTable::prefetch_ahead(std::uint32_t next) const {
   if (next == kNil) return;
   const Flow& n = flows_[next];
-  if (n.timer.next != kNil) __builtin_prefetch(&flows_[n.timer.next]);
+  if (n.timer.next != kNil) lastack::prefetch(&flows_[n.timer.next]);
   if (n.current) n.current->prefetch();
 }
 

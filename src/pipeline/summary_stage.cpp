@@ -161,7 +161,9 @@ void SummaryStage::observe() {
 }
 
 void SummaryStage::consume(Batch& b) {
-  for (const Step& step : b.steps) {
+  for (std::size_t k = 0; k < b.steps.size(); ++k) {
+    if (k + kLookAhead < b.steps.size()) prefetch(b, b.steps[k + kLookAhead]);
+    const Step& step = b.steps[k];
     switch (step.kind) {
       case Step::Kind::begin: time_wait_.advance(step.now); break;
       case Step::Kind::start:
@@ -171,6 +173,12 @@ void SummaryStage::consume(Batch& b) {
       case Step::Kind::finish: judge(b.items[step.index], b, step); break;
     }
   }
+}
+
+// A few steps ahead, the TIME_WAIT indexes' slots for that step start loading, so that its
+// lookups do not wait for memory.
+void SummaryStage::prefetch(const Batch& b, const Step& step) const {
+  if (step.kind == Step::Kind::start) time_wait_.prefetch_start(b.starts[step.index]);
 }
 
 void SummaryStage::judge(Finished& f, Batch& b, const Step& step) {

@@ -60,6 +60,7 @@ class SummaryStage {
  public:
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
+  static constexpr std::size_t kLookAhead = 4;  // steps whose lookups are prefetched (consume)
 
   // `report`: only its store (which must be set) and connections are touched by the worker.
   // `lateness`: how long after its TIME_WAIT start (or last packet) a connection can be finalised
@@ -98,6 +99,7 @@ class SummaryStage {
   void stop_judging();
   void stop_observing();
   void consume(Batch& b);
+  void prefetch(const Batch& b, const Step& step) const;
   void judge(Finished& f, Batch& b, const Step& step);
   void show(const Batch& b);
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "lastack/core/prefetch.h"
+
 namespace lastack {
 
 template <class Key, class Hash>
@@ -69,6 +71,10 @@ class FlatIndex {
     --size_;
     return true;
   }
+
+  // Starts loading the slot where a lookup of `key` begins, for a caller that knows its next keys
+  // ahead (a hint: the lookup itself stays correct whatever happens in between).
+  void prefetch(const Key& key) const { lastack::prefetch(&slots_[hash_of(key) & mask()]); }
 
   void clear() {
     for (Slot& s : slots_) s.value = kEmpty;

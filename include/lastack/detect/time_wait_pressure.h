@@ -78,6 +78,9 @@ class TimeWaitAccumulator {
   void on_start(const ConnectionStart& s);
   void on_end(const findings::ConnectionSummary& c);
   void advance(Timestamp now, Timestamp hold = Timestamp{INT64_MAX});
+  // A hint for a caller that knows its next calls: start loading what on_start(s) will look up
+  // (results are the same without it).
+  void prefetch_start(const ConnectionStart& s) const;
   // The pressure section over the whole capture (its start and end also from `inputs`);
   // appends the findings to `out`. Call once.
   findings::TimeWaitPressure finish(const std::vector<findings::InputReport>& inputs,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lastack/core/prefetch.h"
 #include "lastack/tcp/endpoint.h"
 #include "lastack/tcp/fact.h"
 #include "lastack/tcp/four_tuple.h"
@@ -110,11 +111,11 @@ class Connection {
   // Asks the CPU for the cache lines that expiry reads: last_ts(), closed(), settled().
   void prefetch() const {
     for (const Endpoint& e : ep_) {
-      __builtin_prefetch(&e.state);
-      __builtin_prefetch(&e.fin_acked);
+      lastack::prefetch(&e.state);
+      lastack::prefetch(&e.fin_acked);
     }
-    __builtin_prefetch(&last_ts_);
-    __builtin_prefetch(&reset_);
+    lastack::prefetch(&last_ts_);
+    lastack::prefetch(&reset_);
   }
   [[nodiscard]] bool reset() const { return reset_; }
   [[nodiscard]] const Moment& reset_at() const { return reset_at_; }
