@@ -212,8 +212,7 @@ struct IdHash {
 
 // Flat indexes: both are looked up a few times per connection, and node maps cost a cache miss
 // per node on the judging thread.
-using TupleIndex = FlatIndex<tcp::FourTuple, tcp::FourTupleHash>;  // -> the rec that owns it
-using LiveIndex = FlatIndex<std::uint64_t, IdHash>;                // connection id -> rec
+using LiveIndex = FlatIndex<std::uint64_t, IdHash>;  // connection id -> rec
 
 // What a connection keeps as the last of its four-tuple, while the next incarnation could still
 // matter: while it is live (the next one's start is its next_start), then while its TIME_WAIT
@@ -246,6 +245,14 @@ struct ConnRec {
   bool owns_tuple = false;  // the four-tuple's index entry is this connection
   TupleEntry tuple;         // valid while owns_tuple
 };
+
+// The four-tuple index (four-tuple -> the rec that owns it) reads its keys from the owners'
+// records: its slots stay 8 bytes, and it is probed once or twice per connection.
+struct OwnerTuple {
+  const std::vector<ConnRec>* recs = nullptr;
+  const tcp::FourTuple& operator()(std::uint32_t i) const { return (*recs)[i].tuple.key; }
+};
+using TupleIndex = FlatIndex<tcp::FourTuple, tcp::FourTupleHash, OwnerTuple>;
 
 // The running count of one holder or pair.
 struct Sweep {
@@ -366,7 +373,7 @@ struct TimeWaitAccumulator::Impl {
   std::vector<std::uint32_t> free_recs;
   std::size_t recs_in_use = 0;
   LiveIndex live;  // until on_end
-  TupleIndex tuples;
+  TupleIndex tuples{OwnerTuple{&recs}};
   EventQueue events;  // not swept yet
 
   Impl(const f::Settings& s, Duration l) : settings(s), lateness(l.ns > 0 ? l : Duration{}) {}
@@ -461,8 +468,9 @@ struct TimeWaitAccumulator::Impl {
   // The four-tuple's next incarnation started: the previous one learns its next start (live)
   // or has its TIME_WAIT cut short (ended), as the batch rule in time_wait_interval().
   void link_tuple(const ConnectionStart& s, std::uint32_t i) {
-    const tcp::FourTuple key = tuple_of(s);
-    const std::uint32_t owner = tuples.exchange(key, i);
+    recs[i].tuple = TupleEntry{tuple_of(s), true, {}, {}, {}};  // the index's key from here on
+    recs[i].owns_tuple = true;
+    const std::uint32_t owner = tuples.exchange(recs[i].tuple.key, i);
     if (owner != TupleIndex::kEmpty) {
       ConnRec& prev = recs[owner];
       prev.owns_tuple = false;
@@ -472,8 +480,6 @@ struct TimeWaitAccumulator::Impl {
         cut(owner, s.first_ts);
       }
     }
-    recs[i].owns_tuple = true;
-    recs[i].tuple = TupleEntry{key, true, {}, {}, {}};
   }
 
   void cut(std::uint32_t i, Timestamp next) {
@@ -680,7 +686,7 @@ struct TimeWaitAccumulator::Impl {
     recs = {};
     free_recs = {};
     live = LiveIndex{};
-    tuples = TupleIndex{};
+    tuples = TupleIndex{OwnerTuple{&recs}};
   }
 
   f::TimeWaitPressure finish(const std::vector<f::InputReport>& inputs,

@@ -131,8 +131,8 @@ std::uint32_t FlowTable::add_flow(const tcp::FourTuple& key) {
     at = free_flows_.back();
     free_flows_.pop_back();
   }
-  index_.try_emplace(key, at);
   flows_[at].key = key;
+  index_.try_emplace(key, at);
   link_back(recent_, &Flow::recent, at);
   return at;
 }
@@ -450,7 +450,7 @@ void FlowTable::finish() {
   }
   // Released, not just emptied: the slab and the index are the table's big blocks, and the
   // end of a run, when every connection is judged at once, is when its memory peaks.
-  index_ = FlatFlowMap{};
+  index_ = Index{KeyOfFlow{&flows_}};
   flows_ = std::vector<Flow>{};
   free_flows_ = std::vector<std::uint32_t>{};
   spare_ = std::vector<std::unique_ptr<Connection>>{};
@@ -479,7 +479,7 @@ std::uint64_t FlowTable::connection_bytes() const {
 // Of one four-tuple: its slab entry (the slab grows by doubling: up to two), its index slots
 // (load between 35 % and 70 %: up to three); its timer is a link in the slab entry.
 std::uint64_t FlowTable::flow_bytes() {
-  return 2 * sizeof(Flow) + 3 * FlatFlowMap::slot_bytes();
+  return 2 * sizeof(Flow) + 3 * Index::slot_bytes();
 }
 
 // What is allocated, not what is in use: connection objects are recycled and slab positions

@@ -19,8 +19,8 @@
 #include <optional>
 #include <vector>
 
+#include "lastack/core/flat_index.h"
 #include "lastack/flow/eviction_stats.h"
-#include "lastack/flow/flat_flow_map.h"
 #include "lastack/tcp/connection.h"
 #include "lastack/tcp/four_tuple.h"
 #include "lastack/tcp/segment.h"
@@ -52,6 +52,9 @@ class FlowTable {
   using FinalizeFn = std::function<void(std::unique_ptr<tcp::Connection>&)>;
 
   FlowTable(FlowSettings settings, FinalizeFn on_finalize);
+  // The index refers to this table's slab.
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
 
   void on_segment(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                   std::uint32_t interface_id);
@@ -99,6 +102,9 @@ class FlowTable {
     std::uint32_t tail = kNil;
   };
   struct Flow {
+    // First, in the cache line of the connection pointers: the index compares it on every
+    // lookup (KeyOfFlow) just before the packet goes to a connection.
+    tcp::FourTuple key;
     std::unique_ptr<tcp::Connection> current;
     std::unique_ptr<tcp::Connection> previous;
     // What is left of the last finalised incarnation until 2MSL after its last packet.
@@ -112,12 +118,19 @@ class FlowTable {
     // its own (split). See flow_of().
     std::uint64_t joined_ifaces = 0;
     std::uint64_t split_ifaces = 0;
-    tcp::FourTuple key;
     Links recent;                     // in recent_: least recently active first
     Links half_open;                  // in half_open_ while half_open_id != 0
     std::uint64_t half_open_id = 0;   // the id of `current` when listed as half-open
     std::uint64_t unanswered_id = 0;  // `current` began half-open and is not answered yet
   };
+
+  // The index reads each flow's key from the slab (Flow::key, set before the flow is indexed):
+  // 8-byte slots, so the per-packet lookup's slot is far more often in cache.
+  struct KeyOfFlow {
+    const std::vector<Flow>* flows = nullptr;
+    const tcp::FourTuple& operator()(std::uint32_t at) const { return (*flows)[at].key; }
+  };
+  using Index = FlatIndex<tcp::FourTuple, tcp::FourTupleHash, KeyOfFlow>;
 
   static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
   // The slab position of the flow a segment belongs to (made when new); `flow_key` its key.
@@ -158,8 +171,8 @@ class FlowTable {
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
-  FlatFlowMap index_;        // four-tuple → position in flows_
-  std::vector<Flow> flows_;  // a slab: positions are reused through free_flows_
+  std::vector<Flow> flows_;          // a slab: positions are reused through free_flows_
+  Index index_{KeyOfFlow{&flows_}};  // four-tuple → position in flows_
   std::vector<std::uint32_t> free_flows_;
   // Finalised connections, ready for reuse; with the live ones, connection_objects_ in all.
   std::vector<std::unique_ptr<tcp::Connection>> spare_;

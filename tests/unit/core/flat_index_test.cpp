@@ -1,16 +1,20 @@
-// The flow table's flat index: insert, find, erase (backward shift), growth, and churn checked
-// against std::unordered_map as a model.
+// FlatIndex (the flow table's and the TIME_WAIT analysis' indexes): insert, find, erase
+// (backward shift), growth, and churn checked against std::unordered_map as a model, with the
+// keys in the slots and with the keys in the caller's storage (KeyOf).
 #include <catch2/catch.hpp>
 
 #include <random>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
-#include "lastack/flow/flat_flow_map.h"
+#include "lastack/core/flat_index.h"
+#include "lastack/tcp/four_tuple.h"
 
 using lastack::IpAddress;
-using lastack::flow::FlatFlowMap;
 using lastack::tcp::FourTuple;
 using lastack::tcp::FourTupleHash;
+using FlatFlowMap = lastack::FlatIndex<FourTuple, FourTupleHash>;
 
 namespace {
 
@@ -29,7 +33,7 @@ FourTuple tuple_of(std::uint32_t n) {
 
 }  // namespace
 
-TEST_CASE("flat map: insert, find, insert of a present key, erase", "[flow][flat_map]") {
+TEST_CASE("flat map: insert, find, insert of a present key, erase", "[core][flat_map]") {
   FlatFlowMap m;
   CHECK(m.find(tuple_of(1)) == nullptr);
   CHECK(m.try_emplace(tuple_of(1), 7) == std::pair<std::uint32_t, bool>{7, true});
@@ -49,7 +53,7 @@ TEST_CASE("flat map: insert, find, insert of a present key, erase", "[flow][flat
   CHECK(m.find(tuple_of(2)) == nullptr);
 }
 
-TEST_CASE("flat map: grows past 70 % load and keeps every key", "[flow][flat_map]") {
+TEST_CASE("flat map: grows past 70 % load and keeps every key", "[core][flat_map]") {
   FlatFlowMap m;
   const std::size_t initial = m.capacity();
   constexpr std::uint32_t kKeys = 100'000;
@@ -70,7 +74,7 @@ TEST_CASE("flat map: grows past 70 % load and keeps every key", "[flow][flat_map
 }
 
 TEST_CASE("flat map: erase in the middle of a collision run keeps the rest reachable",
-          "[flow][flat_map]") {
+          "[core][flat_map]") {
   // Keys whose hashes share a home slot in a small table form one run; erasing from its head or
   // middle must shift the others back (a hole would cut the run and hide them).
   FlatFlowMap m;
@@ -91,7 +95,7 @@ TEST_CASE("flat map: erase in the middle of a collision run keeps the rest reach
   CHECK(m.find(same_home[2]) == nullptr);
 }
 
-TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[flow][flat_map]") {
+TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[core][flat_map]") {
   FlatFlowMap m;
   std::unordered_map<FourTuple, std::uint32_t, FourTupleHash> model;
   std::mt19937 rng(42);
@@ -118,7 +122,7 @@ TEST_CASE("flat map: erase-heavy churn agrees with std::unordered_map", "[flow][
 }
 
 TEST_CASE("flat map: exchange inserts an absent key and replaces a present key's value",
-          "[flow][flat_map]") {
+          "[core][flat_map]") {
   FlatFlowMap m;
   CHECK(m.exchange(tuple_of(1), 5) == FlatFlowMap::kEmpty);
   REQUIRE(m.find(tuple_of(1)) != nullptr);
@@ -162,4 +166,78 @@ TEST_CASE("flat index over integer keys agrees with std::unordered_map under chu
     REQUIRE(got != nullptr);
     CHECK(*got == v);
   }
+}
+
+namespace {
+
+// The keys of an index with KeyOf: slab positions' keys, as the flow table keeps them.
+struct SlabKey {
+  const std::vector<FourTuple>* slab = nullptr;
+  const FourTuple& operator()(std::uint32_t at) const { return (*slab)[at]; }
+};
+
+}  // namespace
+
+TEST_CASE("flat index with the keys in the caller's slab agrees with std::unordered_map",
+          "[core][flat_map]") {
+  using Index = lastack::FlatIndex<FourTuple, FourTupleHash, SlabKey>;
+  STATIC_REQUIRE(Index::slot_bytes() == 8);  // {hash, value}: no key in the slot
+  std::vector<FourTuple> slab;
+  std::vector<std::uint32_t> free_positions;
+  Index m{SlabKey{&slab}};
+  std::unordered_map<FourTuple, std::uint32_t, FourTupleHash> model;
+  auto take = [&](const FourTuple& k) {
+    if (free_positions.empty()) {
+      slab.push_back(k);  // may move the slab: the index must follow it through the pointer
+      return static_cast<std::uint32_t>(slab.size() - 1);
+    }
+    const std::uint32_t at = free_positions.back();
+    free_positions.pop_back();
+    slab[at] = k;
+    return at;
+  };
+  auto give_back = [&](std::uint32_t at) {
+    slab[at] = tuple_of(999'999);  // a freed position's old key must never be read again
+    free_positions.push_back(at);
+  };
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<std::uint32_t> pick(0, 3'000);
+  for (std::uint32_t step = 0; step < 100'000; ++step) {
+    const FourTuple k = tuple_of(pick(rng));
+    const auto had = model.find(k);
+    switch (rng() % 3) {
+      case 0: {  // a new owner of the key takes its place, as a reused four-tuple does
+        const std::uint32_t at = take(k);
+        REQUIRE(m.exchange(k, at) == (had == model.end() ? Index::kEmpty : had->second));
+        if (had != model.end()) give_back(had->second);
+        model[k] = at;
+        break;
+      }
+      case 1:
+        if (had == model.end()) {
+          const std::uint32_t at = take(k);
+          REQUIRE(m.try_emplace(k, at) == std::pair<std::uint32_t, bool>{at, true});
+          model.emplace(k, at);
+        } else {  // present: nothing is inserted, nothing taken from the slab
+          REQUIRE(m.try_emplace(k, 12'345) == std::pair<std::uint32_t, bool>{had->second, false});
+        }
+        break;
+      default:
+        REQUIRE(m.erase(k) == (had != model.end()));
+        if (had != model.end()) {
+          give_back(had->second);
+          model.erase(had);
+        }
+        break;
+    }
+  }
+  REQUIRE(m.size() == model.size());
+  for (const auto& [k, v] : model) {
+    const std::uint32_t* got = m.find(k);
+    REQUIRE(got != nullptr);
+    CHECK(*got == v);
+  }
+  std::size_t visited = 0;
+  m.for_each([&](const FourTuple& k, std::uint32_t v) { visited += model.at(k) == v ? 1 : 0; });
+  CHECK(visited == model.size());
 }
