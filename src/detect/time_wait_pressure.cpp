@@ -16,7 +16,6 @@
 #include <map>
 #include <optional>
 #include <tuple>
-#include <unordered_map>
 
 #include "lastack/core/flat_index.h"
 #include "lastack/tcp/four_tuple.h"
@@ -210,8 +209,8 @@ struct IdHash {
   std::size_t operator()(std::uint64_t id) const noexcept { return mix(0x243F6A8885A308D3ULL, id); }
 };
 
-// Flat indexes: both are looked up a few times per connection, and node maps cost a cache miss
-// per node on the judging thread.
+// Flat indexes, here and for the holders and pairs: each is looked up once or more per
+// connection, and node maps cost a cache miss per node on the judging thread.
 using LiveIndex = FlatIndex<std::uint64_t, IdHash>;  // connection id -> rec
 
 // What a connection keeps as the last of its four-tuple, while the next incarnation could still
@@ -365,9 +364,9 @@ struct TimeWaitAccumulator::Impl {
   std::optional<Key> frontier;           // the last event swept
   std::uint64_t late = 0;
 
-  std::unordered_map<HolderKey, std::uint32_t, KeyHash> holder_index;
+  FlatIndex<HolderKey, KeyHash> holder_index;  // -> holders
   std::vector<HolderState> holders;
-  std::unordered_map<PairKey, std::uint32_t, KeyHash> pair_index;
+  FlatIndex<PairKey, KeyHash> pair_index;  // -> pairs
   std::vector<PairState> pairs;
   std::vector<ConnRec> recs;
   std::vector<std::uint32_t> free_recs;
@@ -391,32 +390,32 @@ struct TimeWaitAccumulator::Impl {
   }
 
   std::uint32_t holder_of(const IpAddress& ip, Side role, bool mid_stream) {
-    const auto [it, fresh] =
+    const auto [k, fresh] =
         holder_index.try_emplace({ip, role}, static_cast<std::uint32_t>(holders.size()));
     if (fresh) {
       holders.emplace_back();
       holders.back().h.ip = ip;
       holders.back().h.role = role;
     }
-    HolderState& h = holders[it->second];
+    HolderState& h = holders[k];
     ++h.h.connections;
     h.mid_stream = h.mid_stream || mid_stream;
-    return it->second;
+    return k;
   }
 
   std::uint32_t pair_of(const ConnectionStart& s) {
-    const auto [it, fresh] = pair_index.try_emplace({s.client_ip, s.server_ip, s.server_port},
-                                                    static_cast<std::uint32_t>(pairs.size()));
+    const auto [k, fresh] = pair_index.try_emplace({s.client_ip, s.server_ip, s.server_port},
+                                                   static_cast<std::uint32_t>(pairs.size()));
     if (fresh) {
       pairs.emplace_back();
       pairs.back().p.client_ip = s.client_ip;
       pairs.back().p.server_ip = s.server_ip;
       pairs.back().p.server_port = s.server_port;
     }
-    PairState& p = pairs[it->second];
+    PairState& p = pairs[k];
     ++p.p.connections;
     p.mid_stream = p.mid_stream || s.mid_stream;
-    return it->second;
+    return k;
   }
 
   std::uint32_t alloc_rec() {
