@@ -67,12 +67,16 @@ std::int64_t SeriesBuilder::bucket(Timestamp t, Timestamp origin) const {
 
 // Grows by doubling up to what before() can hold before coarsening (two points past
 // kMaxPoints), not to the next power of two: with ~1000 holders and pairs that is megabytes.
+// The value in force is compared from last_ (in the builder, in cache), not from points_.back():
+// with ~1000 series swept in turn, loading each one's last point was a cache miss per bucket.
 void SeriesBuilder::emit(std::int64_t b, std::uint64_t v) {
+  if (!points_.empty() && last_ == v) return;  // as push_change()
   constexpr std::size_t kMostPoints = kMaxPoints + 2;
   if (points_.size() == points_.capacity() && points_.capacity() < kMostPoints) {
     points_.reserve(std::min(std::max<std::size_t>(8, 2 * points_.capacity()), kMostPoints));
   }
-  push_change(points_, b, v);
+  points_.emplace_back(b, v);
+  last_ = v;
 }
 
 // Same steps as a batch sweep: moving to a later bucket closes the open one, and the buckets
@@ -110,6 +114,7 @@ void SeriesBuilder::coarsen() {
     if (coarse.back().first == open_coarse) coarse.pop_back();
   }
   points_ = std::move(coarse);
+  if (!points_.empty()) last_ = points_.back().second;
   cur_b_ = open_coarse;
   step_s_ *= 2;
 }

@@ -50,6 +50,7 @@ class SeriesBuilder {
   std::uint64_t cur_max_ = 0;  // V of the open bucket so far
   bool open_ = true;
   std::vector<std::pair<std::int64_t, std::uint64_t>> points_;  // (bucket, value), deduped
+  std::uint64_t last_ = 0;  // points_.back().second when points_ is not empty
 };
 
 }  // namespace lastack::detect::tw
