@@ -801,6 +801,19 @@ void TimeWaitAccumulator::prefetch_start(const ConnectionStart& s) const {
   impl_->live.prefetch(s.id);
 }
 
+// A record is written at a connection's start and read again at its end, seconds of capture
+// (thousands of connections) later: by then it has left the cache.
+void TimeWaitAccumulator::prefetch_end(std::uint64_t id) const {
+  impl_->live.prefetch(id);
+}
+
+void TimeWaitAccumulator::prefetch_record(std::uint64_t id) const {
+  if (const std::uint32_t* i = impl_->live.find(id)) {
+    lastack::prefetch(&impl_->recs[*i]);
+    lastack::prefetch(&impl_->recs[*i].tuple);
+  }
+}
+
 void TimeWaitAccumulator::on_start(const ConnectionStart& s) {
   impl_->on_start(s);
 }

@@ -78,7 +78,7 @@ void SummaryStage::finished(std::unique_ptr<tcp::Connection>& c, Timestamp now) 
   make_room();
   if (current_->used == current_->items.size()) current_->items.emplace_back();
   current_->steps.push_back(
-      {Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now, hold_});
+      {Step::Kind::finish, static_cast<std::uint32_t>(current_->used), now, hold_, c->id()});
   std::swap(current_->items[current_->used++].conn, c);
 }
 
@@ -162,7 +162,7 @@ void SummaryStage::observe() {
 
 void SummaryStage::consume(Batch& b) {
   for (std::size_t k = 0; k < b.steps.size(); ++k) {
-    if (k + kLookAhead < b.steps.size()) prefetch(b, b.steps[k + kLookAhead]);
+    prefetch(b, k);
     const Step& step = b.steps[k];
     switch (step.kind) {
       case Step::Kind::begin: time_wait_.advance(step.now); break;
@@ -175,10 +175,19 @@ void SummaryStage::consume(Batch& b) {
   }
 }
 
-// A few steps ahead, the TIME_WAIT indexes' slots for that step start loading, so that its
-// lookups do not wait for memory.
-void SummaryStage::prefetch(const Batch& b, const Step& step) const {
-  if (step.kind == Step::Kind::start) time_wait_.prefetch_start(b.starts[step.index]);
+// Before step k: the TIME_WAIT indexes' slots that a step a few ahead will look up start
+// loading, and, for a connection that ends nearer, its record (found through its slot, loaded by
+// then), so that the steps do not wait for memory.
+void SummaryStage::prefetch(const Batch& b, std::size_t k) const {
+  if (k + kLookAhead < b.steps.size()) {
+    const Step& ahead = b.steps[k + kLookAhead];
+    if (ahead.kind == Step::Kind::start) time_wait_.prefetch_start(b.starts[ahead.index]);
+    if (ahead.kind == Step::Kind::finish) time_wait_.prefetch_end(ahead.finished_id);
+  }
+  if (k + kLookAhead / 2 < b.steps.size()) {
+    const Step& near = b.steps[k + kLookAhead / 2];
+    if (near.kind == Step::Kind::finish) time_wait_.prefetch_record(near.finished_id);
+  }
 }
 
 void SummaryStage::judge(Finished& f, Batch& b, const Step& step) {

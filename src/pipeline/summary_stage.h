@@ -46,6 +46,7 @@ struct Step {
   std::uint32_t index = 0;
   Timestamp now;
   Timestamp hold{INT64_MAX};
+  std::uint64_t finished_id = 0;  // finish: the connection's id, for consume()'s look-ahead
 };
 
 struct Batch {
@@ -60,7 +61,8 @@ class SummaryStage {
  public:
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
-  static constexpr std::size_t kLookAhead = 4;  // steps whose lookups are prefetched (consume)
+  // consume() prefetches index slots this many steps ahead, and records half as many.
+  static constexpr std::size_t kLookAhead = 4;
 
   // `report`: only its store (which must be set) and connections are touched by the worker.
   // `lateness`: how long after its TIME_WAIT start (or last packet) a connection can be finalised
@@ -99,7 +101,7 @@ class SummaryStage {
   void stop_judging();
   void stop_observing();
   void consume(Batch& b);
-  void prefetch(const Batch& b, const Step& step) const;
+  void prefetch(const Batch& b, std::size_t k) const;
   void judge(Finished& f, Batch& b, const Step& step);
   void show(const Batch& b);
 

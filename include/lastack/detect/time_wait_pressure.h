@@ -78,9 +78,12 @@ class TimeWaitAccumulator {
   void on_start(const ConnectionStart& s);
   void on_end(const findings::ConnectionSummary& c);
   void advance(Timestamp now, Timestamp hold = Timestamp{INT64_MAX});
-  // A hint for a caller that knows its next calls: start loading what on_start(s) will look up
-  // (results are the same without it).
+  // Hints for a caller that knows its next calls (results are the same without them): start
+  // loading what on_start(s) will look up; the index slot that on_end of connection `id` will
+  // look up; its record (best once that slot is in cache).
   void prefetch_start(const ConnectionStart& s) const;
+  void prefetch_end(std::uint64_t id) const;
+  void prefetch_record(std::uint64_t id) const;
   // The pressure section over the whole capture (its start and end also from `inputs`);
   // appends the findings to `out`. Call once.
   findings::TimeWaitPressure finish(const std::vector<findings::InputReport>& inputs,
