@@ -126,18 +126,17 @@ class EventQueue {
     buckets_.erase(it);
   }
 
-  // Every event, earliest first; the queue is left empty.
-  std::vector<Event> take_sorted() {
-    std::vector<Event> all;
-    all.reserve(size_);
+  // Calls fn on every event, earliest first, in place (no copy of what may be every event of the
+  // run), and leaves the queue empty. fn must not push.
+  template <class Fn>
+  void drain(Fn&& fn) {
     for (auto& [second, b] : buckets_) {
       sort(b);
-      all.insert(all.end(), b.v.begin() + static_cast<std::ptrdiff_t>(b.head), b.v.end());
+      for (std::size_t i = b.head; i < b.v.size(); ++i) fn(b.v[i]);
     }
     buckets_.clear();
     spare_.clear();
     size_ = 0;
-    return all;
   }
 
  private:
@@ -676,7 +675,7 @@ struct TimeWaitAccumulator::Impl {
     tuples.for_each(
         [&](const tcp::FourTuple&, std::uint32_t owner) { recs[owner].owns_tuple = false; });
     tuples.clear();
-    for (const Event& e : events.take_sorted()) sweep(e);
+    events.drain([&](const Event& e) { sweep(e); });  // sweep() pushes nothing
   }
 
   // Everything swept: what was kept per connection goes before the report's sections are made
@@ -801,12 +800,12 @@ void TimeWaitAccumulator::prefetch_start(const ConnectionStart& s) const {
   impl_->live.prefetch(s.id);
 }
 
-// A record is written at a connection's start and read again at its end, seconds of capture
-// (thousands of connections) later: by then it has left the cache.
 void TimeWaitAccumulator::prefetch_end(std::uint64_t id) const {
   impl_->live.prefetch(id);
 }
 
+// A record is written at a connection's start and read again at its end, seconds of capture
+// (thousands of connections) later: by then it has left the cache.
 void TimeWaitAccumulator::prefetch_record(std::uint64_t id) const {
   if (const std::uint32_t* i = impl_->live.find(id)) {
     lastack::prefetch(&impl_->recs[*i]);
