@@ -118,8 +118,8 @@ class DatabaseWriter final : public lastack::pipeline::RunObserver {
     }
     writer_ = std::move(opened).value();
   }
-  void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
-    if (writer_ && status_) status_ = writer_->add_connection(c, has_findings);
+  void on_connections(std::span<const lastack::findings::JudgedConnection> batch) override {
+    if (writer_ && status_) status_ = writer_->add_connections(batch);
   }
   // The connections indexes are built on a thread of their own, while the pipeline finishes
   // its analysis and the JSON report is written; finish() waits for it.

@@ -39,9 +39,12 @@ class ContractObserver final : public lastack::pipeline::RunObserver {
     if (!opened) std::abort();  // an in-memory database cannot fail to open
     writer_ = std::move(opened).value();
   }
-  void on_connection(const lastack::findings::ConnectionSummary& c, bool has_findings) override {
-    if (!started_ || ended_ || finished_ || !seen_.insert(c.id).second) std::abort();
-    if (writer_ && !writer_->add_connection(c, has_findings)) std::abort();
+  void on_connections(std::span<const lastack::findings::JudgedConnection> batch) override {
+    if (!started_ || ended_ || finished_ || batch.empty()) std::abort();
+    for (const lastack::findings::JudgedConnection& c : batch) {
+      if (!seen_.insert(c.summary->id).second) std::abort();
+    }
+    if (writer_ && !writer_->add_connections(batch)) std::abort();
   }
   void on_connections_end() override {
     if (!started_ || ended_ || finished_) std::abort();

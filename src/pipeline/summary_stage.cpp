@@ -208,12 +208,14 @@ void SummaryStage::judge(Finished& f, Batch& b, const Step& step) {
 }
 
 // The observer sees the connections in the order they were finalised, as judge() saw them.
-void SummaryStage::show(const Batch& b) {
+void SummaryStage::show(Batch& b) {
+  b.shown.clear();
   for (const Step& step : b.steps) {
     if (step.kind != Step::Kind::finish) continue;
     const Finished& f = b.items[step.index];
-    observer_->on_connection(f.summary, f.has_findings);
+    b.shown.push_back({&f.summary, f.has_findings});
   }
+  if (!b.shown.empty()) observer_->on_connections(b.shown);
 }
 
 }  // namespace lastack::pipeline::detail

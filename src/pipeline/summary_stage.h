@@ -54,7 +54,8 @@ struct Batch {
   std::size_t used = 0;
   std::vector<detect::ConnectionStart> starts;
   std::vector<Step> steps;
-  std::vector<findings::Finding> findings;  // scratch for one connection's findings
+  std::vector<findings::Finding> findings;        // scratch for one connection's findings
+  std::vector<findings::JudgedConnection> shown;  // scratch for the observer's batch
 };
 
 class SummaryStage {
@@ -103,7 +104,7 @@ class SummaryStage {
   void consume(Batch& b);
   void prefetch(const Batch& b, std::size_t k) const;
   void judge(Finished& f, Batch& b, const Step& step);
-  void show(const Batch& b);
+  void show(Batch& b);
 
   findings::Report& report_;
   detect::Context ctx_;

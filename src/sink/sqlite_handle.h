@@ -66,7 +66,7 @@ class SqliteStmt {
 // Binds one row's values to ?1..?N in order and runs the statement. Typed binds straight into
 // SQLite: no value boxing, and text is bound without copying (SQLITE_STATIC) from the caller's
 // strings or from the row's own scratch buffer, both alive until run() has reset the
-// statement. A connection row is written per finalised connection, so this is a hot path.
+// statement. (Connection rows, the many, go in a batch at a time instead: connection_rows.h.)
 class Row {
  public:
   explicit Row(SqliteStmt& stmt) : stmt_(stmt) {}

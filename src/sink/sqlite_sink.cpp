@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "connection_rows.h"
 #include "json_parts.h"
 #include "lastack/core/ip_address.h"
 #include "lastack/core/timestamp.h"
@@ -212,14 +213,6 @@ constexpr const char* kCompleteInput =
     "UPDATE inputs SET format = ?2, compression = ?3, size_bytes = ?4, packets = ?5, "
     "first_ts = ?6, last_ts = ?7, status = ?8, error = ?9, error_offset = ?10, link_types = ?11, "
     "interface_drops = ?12 WHERE id = ?1";
-constexpr const char* kInsertConnection =
-    "INSERT INTO connections(run_id, input_id, connection_no, client_ip, client_port, server_ip, "
-    "server_port, incarnation, interface_id, first_frame, first_ts, last_ts, handshake_seen, "
-    "mid_stream, close_kind, active_closer, time_wait_holder, time_wait_start, final_ack_seen, "
-    "client_state, server_state, history, packets_c2s, packets_s2c, bytes_c2s, bytes_s2c, "
-    "syns_c2s, fins_c2s, rsts_c2s, syns_s2c, fins_s2c, rsts_s2c, vantage, vlan) VALUES(?1, ?2, "
-    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
-    "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
 constexpr const char* kInsertFinding =
     "INSERT INTO findings(run_id, finding_no, connection_id, input_id, kind, cause, severity, "
     "severity_rank, confidence, ts, frames, frame_refs, message, evidence_json, related) "
@@ -282,7 +275,7 @@ Result<Statements> prepare_all(SqliteDb& db) {
   if (!input) return input.error();
   auto complete_input = SqliteStmt::prepare(db, kCompleteInput);
   if (!complete_input) return complete_input.error();
-  auto connection = SqliteStmt::prepare(db, kInsertConnection);
+  auto connection = SqliteStmt::prepare(db, detail::insert_connection_batch_sql());
   if (!connection) return connection.error();
   auto finding = SqliteStmt::prepare(db, kInsertFinding);
   if (!finding) return finding.error();
@@ -316,8 +309,9 @@ std::string series_text(const f::StepSeries& series) {
 
 }  // namespace
 
-// Connection rows go in as connections are finalised, in transactions of kRowsPerCommit rows
-// (bulk inserts, and other runs appending to the same file get a turn between them).
+// Connection rows go in as connections are finalised, a batch per INSERT (connection_rows.h), in
+// transactions of about kRowsPerCommit rows (bulk inserts, and other runs appending to the same
+// file get a turn between them).
 struct SqliteRunWriter::Impl {
   static constexpr std::uint64_t kRowsPerCommit = 50'000;
 
@@ -332,6 +326,8 @@ struct SqliteRunWriter::Impl {
   // rows point at them); kept small on purpose: a run can have millions of connections.
   std::vector<std::pair<std::uint64_t, std::int64_t>> flagged_rows;
   Status failed;  // the first failure: later calls do nothing and return it
+
+  detail::ConnectionBatch batch;  // what the connection INSERT reads (connection_rows.h)
 
   explicit Impl(SqliteDb d) : db(std::move(d)) {}
 
@@ -359,7 +355,8 @@ struct SqliteRunWriter::Impl {
     if (Status st = db.exec("PRAGMA page_size = 16384"); !st) return st;
     if (Status st = begin(); !st) return st;
     if (Status st = ensure_schema(db); !st) return st;
-    // Statements are prepared after the schema exists.
+    if (Status st = detail::register_connection_batch(db, &batch); !st) return st;
+    // Statements are prepared after the schema and the batch table exist.
     auto prepared = prepare_all(db);
     if (!prepared) return prepared.error();
     stmts.emplace(std::move(prepared).value());
@@ -385,48 +382,27 @@ struct SqliteRunWriter::Impl {
     return input < input_rows.size() ? input_rows[input] : 0;
   }
 
-  Status add(const f::ConnectionSummary& c, bool has_findings) {
+  Status add(std::span<const f::JudgedConnection> rows) {
+    if (rows.empty()) return {};
     if (!in_transaction) {
       if (Status st = begin(); !st) return st;
     }
-    Row r(stmts->connection);
-    r.integer(run_id)
-        .id_or_null(input_row(c.input))
-        .integer(c.id)
-        .ip(c.client_ip)
-        .integer(c.client_port)
-        .ip(c.server_ip)
-        .integer(c.server_port)
-        .integer(c.incarnation)
-        .integer(c.interface_id)
-        .integer(c.first_frame)
-        .timestamp(c.first_ts)
-        .timestamp(c.last_ts)
-        .integer(c.handshake_seen)
-        .integer(c.mid_stream)
-        .text(f::to_string(c.close_kind))
-        .text(f::to_string(c.active_closer))
-        .text(f::to_string(c.time_wait_holder))
-        .timestamp(c.time_wait_start)
-        .integer(c.final_ack_seen)
-        .text(c.client_final_state)
-        .text(c.server_final_state)
-        .text(c.history)
-        .integer(c.client.packets)
-        .integer(c.server.packets)
-        .integer(c.client.bytes)
-        .integer(c.server.bytes)
-        .integer(c.client.syns)
-        .integer(c.client.fins)
-        .integer(c.client.rsts)
-        .integer(c.server.syns)
-        .integer(c.server.fins)
-        .integer(c.server.rsts)
-        .text(f::to_string(c.vantage))
-        .id_or_null(c.vlan);  // NULL when untagged, as the JSON leaves the field out
-    if (Status st = r.run(); !st) return st;
-    if (has_findings) flagged_rows.emplace_back(c.id, db.last_insert_rowid());
-    if (++rows_since_commit >= kRowsPerCommit) {
+    batch = {rows, run_id, input_rows};
+    const int rc = sqlite3_step(stmts->connection.get());
+    Status result = rc == SQLITE_DONE ? Status{} : Status{db.error("cannot write connections")};
+    sqlite3_reset(stmts->connection.get());
+    batch = {};
+    if (!result) return result;
+    // One INSERT gives its rows consecutive ids: each new row gets one more than the table's
+    // largest (https://sqlite.org/autoinc.html: rowids below the maximum, no AUTOINCREMENT).
+    const std::int64_t first = db.last_insert_rowid() - static_cast<std::int64_t>(rows.size()) + 1;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].has_findings) {
+        flagged_rows.emplace_back(rows[i].summary->id, first + static_cast<std::int64_t>(i));
+      }
+    }
+    rows_since_commit += rows.size();
+    if (rows_since_commit >= kRowsPerCommit) {
       rows_since_commit = 0;
       return commit();
     }
@@ -640,9 +616,9 @@ SqliteRunWriter::~SqliteRunWriter() {
   if (impl_ && impl_->in_transaction) (void)impl_->db.exec("ROLLBACK");
 }
 
-Status SqliteRunWriter::add_connection(const findings::ConnectionSummary& c, bool has_findings) {
+Status SqliteRunWriter::add_connections(std::span<const findings::JudgedConnection> batch) {
   if (!impl_->failed) return impl_->failed;
-  return impl_->fail(impl_->add(c, has_findings));
+  return impl_->fail(impl_->add(batch));
 }
 
 Status SqliteRunWriter::end_connections() {
@@ -664,10 +640,12 @@ Status append_sqlite(const findings::Report& report, const std::string& path) {
     with_findings.push_back(findings[i].connection_id);
   }
   std::sort(with_findings.begin(), with_findings.end());
+  std::vector<f::JudgedConnection> rows;
+  rows.reserve(report.connections.size());
   for (const f::ConnectionSummary& c : report.connections) {
-    const bool flagged = std::binary_search(with_findings.begin(), with_findings.end(), c.id);
-    if (Status st = writer.value()->add_connection(c, flagged); !st) return st;
+    rows.push_back({&c, std::binary_search(with_findings.begin(), with_findings.end(), c.id)});
   }
+  if (Status st = writer.value()->add_connections(rows); !st) return st;
   return writer.value()->finish(report);
 }
 

@@ -27,10 +27,13 @@ namespace {
 class Recorder final : public lastack::pipeline::RunObserver {
  public:
   void on_start(const f::Report& head) override { inputs_at_start = head.inputs.size(); }
-  void on_connection(const f::ConnectionSummary& c, bool has_findings) override {
+  void on_connections(std::span<const f::JudgedConnection> batch) override {
     if (ended) ++after_end;
-    ids.push_back(c.id);
-    if (has_findings) flagged.push_back(c.id);
+    if (batch.empty()) ++empty_batches;
+    for (const f::JudgedConnection& c : batch) {
+      ids.push_back(c.summary->id);
+      if (c.has_findings) flagged.push_back(c.summary->id);
+    }
   }
   void on_connections_end() override {
     if (ended) ++after_end;
@@ -44,6 +47,7 @@ class Recorder final : public lastack::pipeline::RunObserver {
 
   bool ended = false;         // on_connections_end() came (before on_finish: ids_at_end)
   std::size_t after_end = 0;  // calls after it that should not have come
+  std::size_t empty_batches = 0;
   std::size_t ids_at_end = 0;
   std::size_t inputs_at_start = 0;
   std::vector<std::uint64_t> ids;
@@ -74,6 +78,7 @@ TEST_CASE("streaming: the observer sees every connection once, the report lists 
   CHECK(rec.finished);
   CHECK(rec.ended);  // once, after the last connection
   CHECK(rec.after_end == 0);
+  CHECK(rec.empty_batches == 0);
   CHECK(rec.ids_at_end == rec.ids.size());
   CHECK(rec.findings_at_finish == r.findings.size());
   REQUIRE(rec.ids.size() == r.connection_count);

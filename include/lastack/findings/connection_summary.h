@@ -61,4 +61,11 @@ struct ConnectionSummary {
   std::vector<std::uint64_t> finding_ids;
 };
 
+// A judged connection as the report sinks take it, in batches: its summary, and whether it has
+// findings of its own (their database rows will point at its row).
+struct JudgedConnection {
+  const ConnectionSummary* summary = nullptr;
+  bool has_findings = false;
+};
+
 }  // namespace lastack::findings

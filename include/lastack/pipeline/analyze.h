@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct Progress {
 };
 
 // Receives the run as it goes, so that reports can be written without keeping every
-// connection: on_start and on_finish on the calling thread, on_connection on a pipeline thread
+// connection: on_start and on_finish on the calling thread, on_connections on a pipeline thread
 // of its own (never two calls at once), in a deterministic order (the order connections are
 // finalised).
 class RunObserver {
@@ -36,9 +37,10 @@ class RunObserver {
   // The inputs are open: version, settings and one entry per input (path; an input that could
   // not be opened already has status "error").
   virtual void on_start(const findings::Report& head) = 0;
-  // A connection was finalised; `has_findings`: it has findings of its own.
-  virtual void on_connection(const findings::ConnectionSummary& c, bool has_findings) = 0;
-  // Every connection has been shown; called on the same thread as on_connection, while the
+  // Connections were finalised (a batch of up to a few hundred, in order); the summaries live
+  // until the call returns.
+  virtual void on_connections(std::span<const findings::JudgedConnection> batch) = 0;
+  // Every connection has been shown; called on the same thread as on_connections, while the
   // run still finishes its analysis (TIME_WAIT pressure's last sweep): work done here overlaps
   // it instead of following it.
   virtual void on_connections_end() {}

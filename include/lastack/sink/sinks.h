@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "lastack/core/result.h"
@@ -22,7 +23,8 @@ Status write_json(const findings::Report& report, const std::string& path);
 // Appends one run to a SQLite database (created with the schema if new) while the analysis
 // goes, so that memory does not grow with the number of connections:
 //   open()            the run row and one row per input (status "incomplete");
-//   add_connection()  each connection as it is finalised (committed in batches);
+//   add_connections() the connections as they are finalised, a batch at a time (committed
+//                     every ~50k rows);
 //   end_connections() optional: no more connections; commits them and builds the connections
 //                     table's indexes (finish() does it otherwise), which can then overlap
 //                     the end of the analysis;
@@ -39,8 +41,8 @@ class SqliteRunWriter {
   SqliteRunWriter& operator=(const SqliteRunWriter&) = delete;
   ~SqliteRunWriter();
 
-  // `has_findings`: the connection has findings (the findings rows will point at it).
-  Status add_connection(const findings::ConnectionSummary& c, bool has_findings);
+  // The summaries need only live through the call.
+  Status add_connections(std::span<const findings::JudgedConnection> batch);
   Status end_connections();
   // `report`: the final report (its inputs in the order given to open()).
   Status finish(const findings::Report& report);

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -257,7 +258,8 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
     REQUIRE(writer.ok());
     CHECK(sql_scalar(db.path, "SELECT group_concat(status) FROM inputs") ==
           "incomplete,incomplete");
-    REQUIRE(writer.value()->add_connection(r.connections[0], false).ok());
+    const f::JudgedConnection first[] = {{&r.connections[0], false}};
+    REQUIRE(writer.value()->add_connections(first).ok());
     // Destroyed without finish(): the uncommitted rows are rolled back, the run and its
     // inputs (committed by open()) stay, marked incomplete.
   }
@@ -272,11 +274,18 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
 
   auto writer = lastack::sink::SqliteRunWriter::open(db.path, r);
   REQUIRE(writer.ok());
+  std::vector<f::JudgedConnection> rows;
   for (const f::ConnectionSummary& c : r.connections) {
     bool flagged = false;
     for (const f::Finding& fd : r.findings) flagged = flagged || fd.connection_id == c.id;
-    REQUIRE(writer.value()->add_connection(c, flagged).ok());
+    rows.push_back({&c, flagged});
   }
+  // In batches of one, then the rest: the findings rows must find their connection's row
+  // whichever batch it came in.
+  const std::span<const f::JudgedConnection> all(rows);
+  REQUIRE(writer.value()->add_connections(all.first(1)).ok());
+  REQUIRE(writer.value()->add_connections({}).ok());
+  REQUIRE(writer.value()->add_connections(all.subspan(1)).ok());
   REQUIRE(writer.value()->finish(r).ok());
   CHECK(sql_scalar(db.path, connection_indexes) == "2");
   CHECK(sql_scalar(db.path, "PRAGMA integrity_check") == "ok");
@@ -297,4 +306,13 @@ TEST_CASE("SQLite: connections are written as they come; an unfinished run says 
   CHECK(sql_scalar(db.path, "SELECT count(*) FROM findings WHERE run_id = " + run2 +
                                 " AND connection_id IS NULL AND kind <> 'time_wait_pressure'") ==
         "0");
+  // ... and at the right one.
+  for (const f::Finding& fd : r.findings) {
+    if (fd.connection_id == 0) continue;
+    CHECK(sql_scalar(db.path,
+                     "SELECT c.connection_no FROM findings fd JOIN connections c ON c.id = "
+                     "fd.connection_id WHERE fd.run_id = " +
+                         run2 + " AND fd.finding_no = " + std::to_string(fd.id)) ==
+          std::to_string(fd.connection_id));
+  }
 }
