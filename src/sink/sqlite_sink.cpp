@@ -117,15 +117,21 @@ CREATE INDEX findings_severity ON findings(severity);
 CREATE INDEX findings_run ON findings(run_id);
 CREATE INDEX findings_connection ON findings(connection_id);
 CREATE INDEX inputs_run ON inputs(run_id);
+CREATE INDEX connections_run ON connections(run_id);
 PRAGMA user_version = 1;
 )sql";
 
-// The connections table's indexes are built after a run's last connection row
+// The index on connections' servers is built after a run's last connection row
 // (end_connections, else finish), not with the schema: a run into a new database then inserts
-// its rows without maintaining two more B-trees per row (40% of the cost of a connection row),
-// and CREATE INDEX builds each by sorting, once, while the pipeline finishes its analysis. A
-// database that already has them keeps them up to date row by row; one left without them by a
-// run killed hard gets them from the next run that ends.
+// its rows without keeping another B-tree in order (its rows land all over it; with it, a
+// connection row cost ~30 % more), and CREATE INDEX builds it by sorting, once, while the
+// pipeline finishes its analysis. The run index comes with the schema: a run's rows only ever
+// append to it (one run id, rising row ids), so keeping it costs less than building it at the
+// end, and the cost moves out of the run's serial end into the streaming inserts (1M packets,
+// callgrind: 110M instructions over the inserts instead of 137M, ~20 ms, at the end). A database
+// that already has the indexes keeps them up to date row by row; one left without them by a run
+// killed hard (before this change, a new database got neither until its first run ended) gets them
+// from the next run that ends.
 constexpr const char* kConnectionIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS connections_server ON connections(server_ip, server_port);
 CREATE INDEX IF NOT EXISTS connections_run ON connections(run_id);
