@@ -130,8 +130,7 @@ PRAGMA user_version = 1;
 // end, and the cost moves out of the run's serial end into the streaming inserts (1M packets,
 // callgrind: 110M instructions over the inserts instead of 137M, ~20 ms, at the end). A database
 // that already has the indexes keeps them up to date row by row; one left without them by a run
-// killed hard (before this change, a new database got neither until its first run ended) gets them
-// from the next run that ends.
+// killed hard gets them from the next run that ends.
 constexpr const char* kConnectionIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS connections_server ON connections(server_ip, server_port);
 CREATE INDEX IF NOT EXISTS connections_run ON connections(run_id);
