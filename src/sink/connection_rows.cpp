@@ -126,51 +126,53 @@ std::int64_t as_int(std::uint64_t v) {
   return static_cast<std::int64_t>(v);
 }
 
-// The summary's text columns; integers are result_int64'd by the caller.
-void text_column(Cursor& cur, const f::ConnectionSummary& c, int column, sqlite3_context* ctx) {
-  switch (column) {
+// Column `column` of the cursor's row, in one dispatch.
+void result_column(Cursor& cur, sqlite3_context* ctx, int column) {
+  const ConnectionBatch& batch = *cur.batch;
+  const f::ConnectionSummary& c = *batch.rows[cur.at].summary;
+  const auto integer = [ctx](std::int64_t v) { sqlite3_result_int64(ctx, v); };
+  switch (static_cast<Column>(column)) {
+    case run_id: return integer(batch.run_id);
+    case input_id:
+      return result_id_or_null(ctx,
+                               c.input < batch.input_rows.size() ? batch.input_rows[c.input] : 0);
+    case connection_no: return integer(as_int(c.id));
     case client_ip: return result_ip(ctx, c.client_ip, cur.client);
+    case client_port: return integer(c.client_port);
     case server_ip: return result_ip(ctx, c.server_ip, cur.server);
+    case server_port: return integer(c.server_port);
+    case incarnation: return integer(c.incarnation);
+    case interface_id: return integer(c.interface_id);
+    case first_frame: return integer(as_int(c.first_frame));
     case first_ts: return result_ts(ctx, c.first_ts, cur.first);
     case last_ts: return result_ts(ctx, c.last_ts, cur.last);
+    case handshake_seen: return integer(c.handshake_seen ? 1 : 0);
+    case mid_stream: return integer(c.mid_stream ? 1 : 0);
     case close_kind: return result_text(ctx, f::to_string(c.close_kind));
     case active_closer: return result_text(ctx, f::to_string(c.active_closer));
     case time_wait_holder: return result_text(ctx, f::to_string(c.time_wait_holder));
     case time_wait_start:
       if (c.time_wait_start) return result_ts(ctx, *c.time_wait_start, cur.time_wait);
       return sqlite3_result_null(ctx);
+    case final_ack_seen: return integer(c.final_ack_seen ? 1 : 0);
     case client_state: return result_text(ctx, c.client_final_state);
     case server_state: return result_text(ctx, c.server_final_state);
     case history: return result_text(ctx, c.history);
+    case packets_c2s: return integer(as_int(c.client.packets));
+    case packets_s2c: return integer(as_int(c.server.packets));
+    case bytes_c2s: return integer(as_int(c.client.bytes));
+    case bytes_s2c: return integer(as_int(c.server.bytes));
+    case syns_c2s: return integer(c.client.syns);
+    case fins_c2s: return integer(c.client.fins);
+    case rsts_c2s: return integer(c.client.rsts);
+    case syns_s2c: return integer(c.server.syns);
+    case fins_s2c: return integer(c.server.fins);
+    case rsts_s2c: return integer(c.server.rsts);
     case vantage: return result_text(ctx, f::to_string(c.vantage));
-    default: return sqlite3_result_null(ctx);
+    case vlan: return result_id_or_null(ctx, c.vlan);  // NULL when untagged, as in the JSON
+    case kColumns: break;
   }
-}
-
-// Integer columns, or false for a text (or NULL-able id) column.
-bool int_column(const f::ConnectionSummary& c, int column, std::int64_t& out) {
-  switch (column) {
-    case connection_no: out = as_int(c.id); return true;
-    case client_port: out = c.client_port; return true;
-    case server_port: out = c.server_port; return true;
-    case incarnation: out = c.incarnation; return true;
-    case interface_id: out = c.interface_id; return true;
-    case first_frame: out = as_int(c.first_frame); return true;
-    case handshake_seen: out = c.handshake_seen ? 1 : 0; return true;
-    case mid_stream: out = c.mid_stream ? 1 : 0; return true;
-    case final_ack_seen: out = c.final_ack_seen ? 1 : 0; return true;
-    case packets_c2s: out = as_int(c.client.packets); return true;
-    case packets_s2c: out = as_int(c.server.packets); return true;
-    case bytes_c2s: out = as_int(c.client.bytes); return true;
-    case bytes_s2c: out = as_int(c.server.bytes); return true;
-    case syns_c2s: out = c.client.syns; return true;
-    case fins_c2s: out = c.client.fins; return true;
-    case rsts_c2s: out = c.client.rsts; return true;
-    case syns_s2c: out = c.server.syns; return true;
-    case fins_s2c: out = c.server.fins; return true;
-    case rsts_s2c: out = c.server.rsts; return true;
-    default: return false;
-  }
+  sqlite3_result_null(ctx);  // not a column of the table
 }
 
 int x_connect(sqlite3* db, void* aux, int /*argc*/, const char* const* /*argv*/, sqlite3_vtab** out,
@@ -225,21 +227,7 @@ int x_eof(sqlite3_vtab_cursor* cursor) {
 }
 
 int x_column(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
-  auto& cur = *reinterpret_cast<Cursor*>(cursor);
-  const ConnectionBatch& batch = *cur.batch;
-  const f::ConnectionSummary& c = *batch.rows[cur.at].summary;
-  std::int64_t value = 0;
-  if (column == run_id) {
-    sqlite3_result_int64(ctx, batch.run_id);
-  } else if (column == input_id) {
-    result_id_or_null(ctx, c.input < batch.input_rows.size() ? batch.input_rows[c.input] : 0);
-  } else if (column == vlan) {
-    result_id_or_null(ctx, c.vlan);  // NULL when untagged, as the JSON leaves the field out
-  } else if (int_column(c, column, value)) {
-    sqlite3_result_int64(ctx, value);
-  } else {
-    text_column(cur, c, column, ctx);
-  }
+  result_column(*reinterpret_cast<Cursor*>(cursor), ctx, column);
   return SQLITE_OK;
 }
 
