@@ -320,6 +320,12 @@ std::unique_ptr<Connection> FlowTable::make_connection(const tcp::FourTuple& key
   std::unique_ptr<Connection> c = std::move(spare_.back());
   spare_.pop_back();
   c->restart(next_id_, incarnation, key, client_dir, mid_stream);
+  // The next spare was last read by the judging thread, on the other core: ask for it now, a
+  // few packets before the next connection starts and rewrites it.
+  if (!spare_.empty()) {
+    spare_.back()->prefetch_object();
+    spare_.back()->prefetch_facts();
+  }
   return c;
 }
 

@@ -177,16 +177,24 @@ void SummaryStage::consume(Batch& b) {
 
 // Before step k: the TIME_WAIT indexes' slots that a step a few ahead will look up start
 // loading, and, for a connection that ends nearer, its record (found through its slot, loaded by
-// then), so that the steps do not wait for memory.
+// then), so that the steps do not wait for memory. A connection that ends a few steps ahead is
+// asked for too (the tracking thread wrote it on the other core), and nearer, its facts.
 void SummaryStage::prefetch(const Batch& b, std::size_t k) const {
   if (k + kLookAhead < b.steps.size()) {
     const Step& ahead = b.steps[k + kLookAhead];
     if (ahead.kind == Step::Kind::start) time_wait_.prefetch_start(b.starts[ahead.index]);
-    if (ahead.kind == Step::Kind::finish) time_wait_.prefetch_end(ahead.finished_id);
+    if (ahead.kind == Step::Kind::finish) {
+      time_wait_.prefetch_end(ahead.finished_id);
+      b.items[ahead.index].conn->prefetch_object();
+    }
   }
   if (k + kLookAhead / 2 < b.steps.size()) {
     const Step& near = b.steps[k + kLookAhead / 2];
-    if (near.kind == Step::Kind::finish) time_wait_.prefetch_record(near.finished_id);
+    if (near.kind == Step::Kind::start) time_wait_.prefetch_start_records(b.starts[near.index]);
+    if (near.kind == Step::Kind::finish) {
+      time_wait_.prefetch_record(near.finished_id);
+      b.items[near.index].conn->prefetch_facts();
+    }
   }
 }
 

@@ -62,7 +62,8 @@ class SummaryStage {
  public:
   static constexpr std::size_t kBatchItems = 256;
   static constexpr std::size_t kBatches = 8;
-  // consume() prefetches index slots this many steps ahead, and records half as many.
+  // consume() prefetches index slots and connection objects this many steps ahead, and records
+  // and facts half as many.
   static constexpr std::size_t kLookAhead = 4;
 
   // `report`: only its store (which must be set) and connections are touched by the worker.

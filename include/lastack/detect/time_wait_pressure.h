@@ -79,9 +79,11 @@ class TimeWaitAccumulator {
   void on_end(const findings::ConnectionSummary& c);
   void advance(Timestamp now, Timestamp hold = Timestamp{INT64_MAX});
   // Hints for a caller that knows its next calls (results are the same without them): start
-  // loading what on_start(s) will look up; the index slot that on_end of connection `id` will
-  // look up; its record (best once that slot is in cache).
+  // loading the index slots that on_start(s) will look up, then the records it will count in
+  // (best once those slots are in cache); the index slot that on_end of connection `id` will
+  // look up; its record (likewise).
   void prefetch_start(const ConnectionStart& s) const;
+  void prefetch_start_records(const ConnectionStart& s) const;
   void prefetch_end(std::uint64_t id) const;
   void prefetch_record(std::uint64_t id) const;
   // The pressure section over the whole capture (its start and end also from `inputs`);

@@ -117,6 +117,12 @@ class Connection {
     lastack::prefetch(&last_ts_);
     lastack::prefetch(&reset_);
   }
+  // Asks for the whole object and the facts that judging reads (the detectors walk both), in
+  // two steps: the facts' address is only known once the object has arrived.
+  void prefetch_object() const { lastack::prefetch_span(this, sizeof(*this)); }
+  void prefetch_facts() const {
+    lastack::prefetch_span(facts_.data(), facts_.size() * sizeof(Fact));
+  }
   [[nodiscard]] bool reset() const { return reset_; }
   [[nodiscard]] const Moment& reset_at() const { return reset_at_; }
   // When the incarnation ended: the last final ACK of a TIME_WAIT holder, else the RST, else
