@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "lastack/core/flat_index.h"
+#include "lastack/core/huge_pages.h"
 #include "lastack/tcp/four_tuple.h"
 #include "time_wait_series.h"
 
@@ -259,7 +260,7 @@ struct ConnRec {
 // The four-tuple index (four-tuple -> the rec that owns it) reads its keys from the owners'
 // records: its slots stay 8 bytes, and it is probed once or twice per connection.
 struct OwnerTuple {
-  const std::vector<ConnRec>* recs = nullptr;
+  const HugeVector<ConnRec>* recs = nullptr;
   const tcp::FourTuple& operator()(std::uint32_t i) const { return (*recs)[i].tuple.key; }
 };
 using TupleIndex = FlatIndex<tcp::FourTuple, tcp::FourTupleHash, OwnerTuple>;
@@ -379,7 +380,7 @@ struct TimeWaitAccumulator::Impl {
   std::vector<HolderState> holders;
   FlatIndex<PairKey, KeyHash> pair_index;  // -> pairs
   std::vector<PairState> pairs;
-  std::vector<ConnRec> recs;
+  HugeVector<ConnRec> recs;
   std::vector<std::uint32_t> free_recs;
   std::size_t recs_in_use = 0;
   LiveIndex live;  // until on_end

@@ -457,7 +457,7 @@ void FlowTable::finish() {
   // Released, not just emptied: the slab and the index are the table's big blocks, and the
   // end of a run, when every connection is judged at once, is when its memory peaks.
   index_ = Index{KeyOfFlow{&flows_}};
-  flows_ = std::vector<Flow>{};
+  flows_ = HugeVector<Flow>{};
   free_flows_ = std::vector<std::uint32_t>{};
   spare_ = std::vector<std::unique_ptr<Connection>>{};
   recent_ = List{};

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "lastack/core/huge_pages.h"
+
 namespace lastack::tcp {
 
 namespace {
@@ -77,6 +79,25 @@ std::uint32_t unacked(const Endpoint& sender, const Endpoint& receiver) {
 }
 
 }  // namespace
+
+namespace {
+
+ObjectArena& connection_arena() {
+  static ObjectArena* const arena = new ObjectArena(sizeof(Connection));  // never destroyed
+  return *arena;
+}
+
+}  // namespace
+
+void* Connection::operator new(std::size_t bytes) {
+  if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator new(bytes);
+  return connection_arena().allocate();
+}
+
+void Connection::operator delete(void* p, std::size_t bytes) noexcept {
+  if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator delete(p, bytes);
+  connection_arena().deallocate(p);
+}
 
 Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple,
                        Dir client_dir, bool mid_stream)

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "lastack/core/huge_pages.h"
 #include "lastack/core/prefetch.h"
 
 namespace lastack {
@@ -162,7 +163,7 @@ class FlatIndex {
   }
 
   void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
+    HugeVector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     for (const Slot& s : old) {
       if (s.value == kEmpty) continue;
@@ -172,7 +173,7 @@ class FlatIndex {
     }
   }
 
-  std::vector<Slot> slots_;
+  HugeVector<Slot> slots_;  // the largest ones on huge pages (core/huge_pages.h)
   std::size_t size_ = 0;
   [[no_unique_address]] KeyOf key_of_;
 };

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lastack/core/flat_index.h"
+#include "lastack/core/huge_pages.h"
 #include "lastack/flow/eviction_stats.h"
 #include "lastack/tcp/connection.h"
 #include "lastack/tcp/four_tuple.h"
@@ -127,7 +128,7 @@ class FlowTable {
   // The index reads each flow's key from the slab (Flow::key, set before the flow is indexed):
   // 8-byte slots, so the per-packet lookup's slot is far more often in cache.
   struct KeyOfFlow {
-    const std::vector<Flow>* flows = nullptr;
+    const HugeVector<Flow>* flows = nullptr;
     const tcp::FourTuple& operator()(std::uint32_t at) const { return (*flows)[at].key; }
   };
   using Index = FlatIndex<tcp::FourTuple, tcp::FourTupleHash, KeyOfFlow>;
@@ -171,7 +172,7 @@ class FlowTable {
 
   FlowSettings settings_;
   FinalizeFn on_finalize_;
-  std::vector<Flow> flows_;          // a slab: positions are reused through free_flows_
+  HugeVector<Flow> flows_;           // a slab: positions are reused through free_flows_
   Index index_{KeyOfFlow{&flows_}};  // four-tuple → position in flows_
   std::vector<std::uint32_t> free_flows_;
   // Finalised connections, ready for reuse; with the live ones, connection_objects_ in all.

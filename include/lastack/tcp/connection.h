@@ -54,6 +54,12 @@ class Connection {
   Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
              bool mid_stream);
 
+  // Connection objects come from an arena of huge pages (core/huge_pages.h): thousands are
+  // live at once, and the flow table recycles them, so their memory is touched once, at the
+  // run's peak, a huge page at a time instead of a 4 KiB page at a time.
+  static void* operator new(std::size_t bytes);
+  static void operator delete(void* p, std::size_t bytes) noexcept;
+
   // Makes this object the connection the constructor would make, keeping only the facts
   // vector's capacity (up to kKeptFacts): the flow table recycles finalised connections, so
   // that tracking a new one allocates nothing, and a recycled one holds a bounded amount.
