@@ -21,8 +21,8 @@ std::size_t round_up(std::size_t n, std::size_t to) {
 // whole, aligned 2 MiB ranges of a mapping.
 void* huge_alloc(std::size_t bytes) {
   const std::size_t len = round_up(bytes, kHugePage);
-  void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* raw =
+      mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<std::uintptr_t>(raw);
   const std::uintptr_t aligned = round_up(start, kHugePage);

@@ -83,8 +83,7 @@ std::uint32_t unacked(const Endpoint& sender, const Endpoint& receiver) {
 namespace {
 
 ObjectArena& connection_arena() {
-  static ObjectArena* const arena = new ObjectArena(sizeof(Connection));  // never destroyed
-  return *arena;
+  return arena_of_size<sizeof(Connection)>();
 }
 
 }  // namespace
@@ -114,7 +113,7 @@ Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTu
 
 void Connection::restart(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple,
                          Dir client_dir, bool mid_stream) {
-  std::vector<Fact> storage = std::move(facts_);
+  Facts storage = std::move(facts_);
   storage.clear();
   if (storage.capacity() > kKeptFacts) storage = {};
   // Rebuilt in place rather than assigned from a temporary: this runs once per connection and

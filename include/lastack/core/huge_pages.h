@@ -102,4 +102,49 @@ class ObjectArena {
   char* block_end_ = nullptr;
 };
 
+// The arena for blocks of `Bytes` (one per size, for the life of the process).
+template <std::size_t Bytes>
+ObjectArena& arena_of_size() {
+  static ObjectArena* const arena = new ObjectArena(Bytes);  // never destroyed (see above)
+  return *arena;
+}
+
+// A std allocator for a pooled container whose buffers are mostly kSmall or 2 * kSmall elements
+// (a connection's facts: reserved kSmall at the first one, grown once at most for most
+// connections, and kept with the recycled connection): those two sizes come from arenas, on
+// huge pages, and any other from operator new.
+template <class T, std::size_t kSmall>
+struct SmallBlockAllocator {
+  using value_type = T;
+
+  SmallBlockAllocator() = default;
+  template <class U>
+  SmallBlockAllocator(const SmallBlockAllocator<U, kSmall>& /*other*/) noexcept {}  // NOLINT
+
+  template <class U>
+  struct rebind {
+    using other = SmallBlockAllocator<U, kSmall>;
+  };
+
+  T* allocate(std::size_t n) {
+    if (kHugePagesUsed && n == kSmall) return static_cast<T*>(small().allocate());
+    if (kHugePagesUsed && n == 2 * kSmall) return static_cast<T*>(twice().allocate());
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (kHugePagesUsed && n == kSmall) return small().deallocate(p);
+    if (kHugePagesUsed && n == 2 * kSmall) return twice().deallocate(p);
+    std::allocator<T>{}.deallocate(p, n);
+  }
+
+  template <class U>
+  bool operator==(const SmallBlockAllocator<U, kSmall>& /*other*/) const noexcept {
+    return true;
+  }
+
+ private:
+  static ObjectArena& small() { return arena_of_size<kSmall * sizeof(T)>(); }
+  static ObjectArena& twice() { return arena_of_size<2 * kSmall * sizeof(T)>(); }
+};
+
 }  // namespace lastack

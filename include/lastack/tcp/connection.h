@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lastack/core/huge_pages.h"
 #include "lastack/core/prefetch.h"
 #include "lastack/tcp/endpoint.h"
 #include "lastack/tcp/fact.h"
@@ -50,6 +51,8 @@ class Connection {
   static constexpr std::size_t kMaxFacts = 96;
   static constexpr std::size_t kKeptFacts = 16;
   static constexpr std::size_t kFirstFacts = 8;
+  // Facts storage of kFirstFacts or twice that comes from arenas on huge pages.
+  using Facts = std::vector<Fact, SmallBlockAllocator<Fact, kFirstFacts>>;
 
   Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple, Dir client_dir,
              bool mid_stream);
@@ -81,7 +84,7 @@ class Connection {
   void note_syn_retry(const Segment& s);
 
   [[nodiscard]] const Endpoint& endpoint(Role r) const { return ep_[static_cast<int>(r)]; }
-  [[nodiscard]] const std::vector<Fact>& facts() const { return facts_; }
+  [[nodiscard]] const Facts& facts() const { return facts_; }
   [[nodiscard]] std::uint32_t facts_dropped() const { return facts_dropped_; }
   [[nodiscard]] std::uint64_t id() const { return id_; }
   [[nodiscard]] std::uint32_t incarnation() const { return incarnation_; }
@@ -170,7 +173,7 @@ class Connection {
 
   // Members are ordered by size to keep padding out of every tracked connection.
   std::array<Endpoint, 2> ep_{};
-  std::vector<Fact> facts_;
+  Facts facts_;
   std::uint64_t id_;
   Timestamp handshake_ack_ts_;
   Moment reset_at_;

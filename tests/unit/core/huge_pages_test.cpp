@@ -86,3 +86,21 @@ TEST_CASE("ObjectArena hands out distinct objects and reuses freed ones", "[core
   for (std::size_t i = 0; i < n; ++i) reused += seen.count(arena->allocate());
   CHECK(reused == n);
 }
+
+TEST_CASE("SmallBlockAllocator: a vector growing through the pooled sizes and beyond",
+          "[core][huge_pages]") {
+  using Small = std::vector<std::uint64_t, lastack::SmallBlockAllocator<std::uint64_t, 8>>;
+  Small v;
+  v.reserve(8);  // from the 8-element arena
+  const std::uint64_t* first = v.data();
+  for (std::uint64_t i = 0; i < 100; ++i) v.push_back(i * i);  // 8 -> 16 (arena) -> 32 ... (new)
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < 100; ++i) wrong += v[i] != i * i ? 1 : 0;
+  CHECK(wrong == 0);
+  // The 8-element block went back to its arena when the vector grew: the next one reuses it.
+  if (lastack::kHugePagesUsed) {
+    Small w;
+    w.reserve(8);
+    CHECK(w.data() == first);
+  }
+}
