@@ -1,5 +1,7 @@
 #include "capture/byte_stream.h"
 
+#include "capture/read_ahead.h"
+
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -301,8 +303,15 @@ InputBuffer InputBuffer::from_memory(std::vector<std::uint8_t> bytes) {
   return b;
 }
 
-InputBuffer InputBuffer::from_stream(std::unique_ptr<ByteStream> stream, ByteView prefix) {
+InputBuffer::InputBuffer() = default;
+InputBuffer::InputBuffer(InputBuffer&&) noexcept = default;
+InputBuffer& InputBuffer::operator=(InputBuffer&&) noexcept = default;
+InputBuffer::~InputBuffer() = default;
+
+InputBuffer InputBuffer::from_stream(std::unique_ptr<ByteStream> stream, ByteView prefix,
+                                     bool read_ahead) {
   InputBuffer b;
+  b.read_ahead_ = read_ahead;
   b.capacity_ = std::max(initial_capacity, prefix.size());
   b.store_.reset(new std::uint8_t[b.capacity_]);
   std::copy(prefix.begin(), prefix.end(), b.store_.get());
@@ -337,7 +346,17 @@ void InputBuffer::make_room(std::size_t n) {
 }
 
 bool InputBuffer::fill(std::size_t n) {
-  if (eof_) return false;
+  if (eof_) {
+    end_ahead();
+    return false;
+  }
+  if (ahead_ != nullptr) return fill_ahead(n);
+  if (read_ahead_ && refills_++ > 0) {
+    // The second refill: the input is being parsed. What is left of the first buffer is
+    // carried into the first chunk like any chunk's tail.
+    ahead_ = std::make_unique<ReadAhead>(std::move(stream_));
+    return fill_ahead(n);
+  }
   // The record does not fit behind pos_: compact first so the refill is one large read.
   if (static_cast<std::size_t>(pos_ - begin_) + n > capacity_) make_room(n);
   while (available() < n) {
@@ -357,6 +376,65 @@ bool InputBuffer::fill(std::size_t n) {
     end_ += got.value();
   }
   return true;
+}
+
+// Takes chunks until `n` bytes are in the window, or the input ends (the data of a last chunk,
+// even a failed one, is still taken: what was read before a fault is analysed).
+bool InputBuffer::fill_ahead(std::size_t n) {
+  while (available() < n && !eof_) {
+    ReadAhead::Chunk& c = ahead_->next();
+    // Read before take_chunk(), which may give the chunk back.
+    if (c.failed) {
+      error_ = c.error;
+      has_error_ = true;
+    }
+    eof_ = c.last;
+    take_chunk(c.data, c.size);
+  }
+  return available() >= n;
+}
+
+// Makes the unread tail and a new chunk one window: in place, the tail copied into the gap in
+// front of the chunk, when it fits there; else both copied into spill_ (a record longer than
+// the gap: rare, and at most one record's worth).
+void InputBuffer::take_chunk(std::uint8_t* data, std::size_t size) {
+  const std::size_t tail = available();
+  base_offset_ = offset();
+  const bool was_chunk = window_is_chunk_;
+  if (tail <= ReadAhead::kGapBytes) {
+    std::uint8_t* start = data - tail;
+    if (tail != 0) std::memcpy(start, pos_, tail);
+    if (was_chunk) ahead_->release();
+    begin_ = start;
+    end_ = data + size;
+    window_is_chunk_ = true;
+  } else {
+    if (begin_ == spill_.data() && !spill_.empty()) {
+      // Already copying one long record: drop what was read, append (amortised growth).
+      spill_.erase(spill_.begin(), spill_.begin() + (pos_ - begin_));
+    } else {
+      spill_.assign(pos_, end_);
+      if (was_chunk) ahead_->release();
+    }
+    spill_.insert(spill_.end(), data, data + size);
+    ahead_->release();  // this chunk: copied
+    begin_ = spill_.data();
+    end_ = begin_ + spill_.size();
+    window_is_chunk_ = false;
+  }
+  pos_ = begin_;
+  store_.reset();  // the first buffer, once its tail has moved on
+}
+
+// At the end of the input, the reading thread and its ring go (a merge of rotated files would
+// otherwise keep one per finished file); the offset stays right.
+void InputBuffer::end_ahead() {
+  if (ahead_ == nullptr || available() != 0) return;
+  base_offset_ = offset();
+  ahead_.reset();
+  spill_ = {};
+  begin_ = pos_ = end_ = nullptr;
+  window_is_chunk_ = false;
 }
 
 }  // namespace lastack::capture

@@ -43,6 +43,8 @@ std::unique_ptr<ByteStream> make_zstd_stream(std::unique_ptr<ByteStream> inner, 
 // §3.1.1 zstd frame magic 0xFD2FB528 little-endian = 28 b5 2f fd). "" when neither.
 const char* sniff_compression(ByteView head);
 
+class ReadAhead;
+
 // A window over the decompressed input. Memory inputs are parsed in place (zero copy); streams
 // are read into a buffer that is compacted on refill and grows only as far as one record needs,
 // and only as data actually arrives, so a lying length field cannot make it allocate more than
@@ -51,16 +53,20 @@ class InputBuffer {
  public:
   static constexpr std::size_t initial_capacity = std::size_t{256} << 10;  // 256 KiB
 
-  InputBuffer() = default;
-  InputBuffer(InputBuffer&&) noexcept = default;
-  InputBuffer& operator=(InputBuffer&&) noexcept = default;
+  InputBuffer();
+  InputBuffer(InputBuffer&&) noexcept;
+  InputBuffer& operator=(InputBuffer&&) noexcept;
   InputBuffer(const InputBuffer&) = delete;
   InputBuffer& operator=(const InputBuffer&) = delete;
-  ~InputBuffer() = default;
+  ~InputBuffer();  // stops the reading thread, if any
 
   static InputBuffer from_memory(std::vector<std::uint8_t> bytes);
-  // `prefix`: bytes already read from `stream` while sniffing; they come first.
-  static InputBuffer from_stream(std::unique_ptr<ByteStream> stream, ByteView prefix);
+  // `prefix`: bytes already read from `stream` while sniffing; they come first. With
+  // `read_ahead`, the stream is read on a thread of its own (ReadAhead) from the second refill
+  // on, once the input is being parsed (an input of a merge that waits for its turn keeps only
+  // its first buffer): for regular files, whose reads never block for long.
+  static InputBuffer from_stream(std::unique_ptr<ByteStream> stream, ByteView prefix,
+                                 bool read_ahead = false);
 
   // True when at least `n` bytes are available at cur(); false when the input ends (or fails:
   // see stream_error()) first. Callers bound `n` before asking.
@@ -78,6 +84,9 @@ class InputBuffer {
  private:
   bool fill(std::size_t n);
   void make_room(std::size_t n);
+  bool fill_ahead(std::size_t n);
+  void take_chunk(std::uint8_t* data, std::size_t size);
+  void end_ahead();
 
   std::vector<std::uint8_t> memory_;       // memory input: parsed in place
   std::unique_ptr<std::uint8_t[]> store_;  // stream input: default-initialised, never zeroed
@@ -87,6 +96,11 @@ class InputBuffer {
   const std::uint8_t* end_ = nullptr;
   std::uint64_t base_offset_ = 0;  // input offset of begin_
   std::unique_ptr<ByteStream> stream_;
+  std::unique_ptr<ReadAhead> ahead_;  // once reading ahead: the stream is its
+  std::vector<std::uint8_t> spill_;   // a record longer than a chunk's gap, copied whole
+  bool read_ahead_ = false;           // read ahead from the second refill on
+  int refills_ = 0;
+  bool window_is_chunk_ = false;  // the window is ahead_'s oldest chunk not given back
   bool eof_ = true;
   bool has_error_ = false;
   Error error_;

@@ -68,18 +68,25 @@ Result<std::unique_ptr<PacketSource>> open_buffer(InputBuffer buffer, InputInfo 
                            "zstd-compressed");
 }
 
-// `head` holds the first bytes already taken from `raw`.
+// `head` holds the first bytes already taken from `raw`. `regular`: a regular file. A gzip one is
+// decompressed on a thread of its own once it is being parsed (read_ahead.h): zlib's inflate is
+// slow, and on another core it runs alongside the analysis (1M packets: 0.745 -> 0.624 s). Plain
+// and zstd files are read in line: read(2) and zstd are fast enough that reading the bytes another
+// core wrote costs more than they take (0.416 -> 0.44 s, 0.51 -> 0.52 s). Standard input and pipes
+// are read in line too, so that a read waiting for its writer never holds up the end of a run.
 Result<std::unique_ptr<PacketSource>> open_stream(std::unique_ptr<ByteStream> raw, ByteView head,
-                                                  InputInfo info, std::uint32_t input) {
+                                                  InputInfo info, std::uint32_t input,
+                                                  bool regular) {
   info.compression = sniff_compression(head);
   const std::string name = display_name(info.path);
+  const bool read_ahead = regular && info.compression == "gzip";
   InputBuffer buffer;
   if (info.compression == "gzip") {
-    buffer = InputBuffer::from_stream(make_gzip_stream(std::move(raw), head, name), {});
+    buffer = InputBuffer::from_stream(make_gzip_stream(std::move(raw), head, name), {}, read_ahead);
   } else if (info.compression == "zstd") {
-    buffer = InputBuffer::from_stream(make_zstd_stream(std::move(raw), head, name), {});
+    buffer = InputBuffer::from_stream(make_zstd_stream(std::move(raw), head, name), {}, read_ahead);
   } else {
-    buffer = InputBuffer::from_stream(std::move(raw), head);
+    buffer = InputBuffer::from_stream(std::move(raw), head, read_ahead);
   }
   return open_buffer(std::move(buffer), std::move(info), input);
 }
@@ -116,12 +123,14 @@ Result<std::unique_ptr<PacketSource>> open_capture(const std::string& path,
   InputInfo info;
   info.path = path;
   struct stat st {};
+  bool regular = false;
   if (::fstat(fd, &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
       if (!is_stdin) ::close(fd);
       return io_error("read", path, EISDIR);
     }
-    if (S_ISREG(st.st_mode)) info.size_bytes = static_cast<std::uint64_t>(st.st_size);
+    regular = S_ISREG(st.st_mode);
+    if (regular) info.size_bytes = static_cast<std::uint64_t>(st.st_size);
   }
   auto raw = make_fd_stream(fd, !is_stdin, display_name(path));
   // Sniff up to 4 bytes (a pipe may deliver them one at a time).
@@ -133,7 +142,7 @@ Result<std::unique_ptr<PacketSource>> open_capture(const std::string& path,
     if (r.value() == 0) break;
     got += r.value();
   }
-  return open_stream(std::move(raw), ByteView(head, got), std::move(info), input_index);
+  return open_stream(std::move(raw), ByteView(head, got), std::move(info), input_index, regular);
 }
 
 Result<std::unique_ptr<PacketSource>> open_capture_memory(std::vector<std::uint8_t> bytes,
