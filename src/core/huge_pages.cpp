@@ -21,18 +21,19 @@ std::size_t round_up(std::size_t n, std::size_t to) {
 // whole, aligned 2 MiB ranges of a mapping.
 void* huge_alloc(std::size_t bytes) {
   const std::size_t len = round_up(bytes, kHugePage);
-  void* raw =
+  void* mapped =
       mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = round_up(start, kHugePage);
-  if (aligned > start) munmap(raw, aligned - start);
-  const std::uintptr_t end = start + len + kHugePage;
-  if (end > aligned + len) munmap(reinterpret_cast<void*>(aligned + len), end - (aligned + len));
-  void* p = reinterpret_cast<void*>(aligned);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  char* const raw = static_cast<char*>(mapped);
+  const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(raw) % kHugePage;
+  const std::size_t head = misaligned == 0 ? 0 : kHugePage - misaligned;
+  char* const aligned = raw + head;
+  if (head != 0) munmap(raw, head);
+  const std::size_t tail = kHugePage - head;
+  if (tail != 0) munmap(aligned + len, tail);
   // A hint: without THP (or with it off) the memory is ordinary pages.
-  (void)madvise(p, len, MADV_HUGEPAGE);
-  return p;
+  (void)madvise(aligned, len, MADV_HUGEPAGE);
+  return aligned;
 }
 
 void huge_free(void* p, std::size_t bytes) noexcept {

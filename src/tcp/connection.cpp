@@ -94,7 +94,7 @@ void* Connection::operator new(std::size_t bytes) {
 }
 
 void Connection::operator delete(void* p, std::size_t bytes) noexcept {
-  if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator delete(p, bytes);
+  if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator delete(p);
   connection_arena().deallocate(p);
 }
 

@@ -148,7 +148,8 @@ TEST_CASE("read ahead: gzip files on disk read as the same capture in memory",
   ng.shb().idb(1);
   for (std::uint64_t i = 0; i < 300; ++i) {
     // Blocks from 100 bytes to past a chunk, so that records straddle chunks and gaps.
-    ng.epb(0, i, Bytes(100 + (i * 7919) % (ReadAhead::kChunkBytes + 5000), static_cast<std::uint8_t>(i)));
+    ng.epb(0, i,
+           Bytes(100 + (i * 7919) % (ReadAhead::kChunkBytes + 5000), static_cast<std::uint8_t>(i)));
   }
   for (const Bytes& plain : {pcap, ng.bytes()}) {
     const Bytes packed = gzip(plain);
@@ -165,10 +166,10 @@ TEST_CASE("read ahead: gzip files on disk read as the same capture in memory",
       REQUIRE(a.size() == b.size());
       std::size_t differ = 0;
       for (std::size_t i = 0; i < a.size(); ++i) {
-        differ += (a[i].bytes != b[i].bytes || a[i].offset != b[i].offset ||
-                   a[i].ts_ns != b[i].ts_ns)
-                      ? 1
-                      : 0;
+        differ +=
+            (a[i].bytes != b[i].bytes || a[i].offset != b[i].offset || a[i].ts_ns != b[i].ts_ns)
+                ? 1
+                : 0;
       }
       CHECK(differ == 0);
       CHECK(from_file.value()->status() == in_memory->status());
