@@ -3,7 +3,7 @@
 //
 // The readers never see the stream directly: they ask the InputBuffer for "at least n bytes at
 // the current position", which in the steady state is one compare against data already in a
-// multi-MiB buffer. The virtual ByteStream::read() runs once per refill, not per record.
+// 256 KiB buffer. The virtual ByteStream::read() runs once per refill, not per record.
 #pragma once
 
 #include <cstddef>
@@ -46,7 +46,8 @@ const char* sniff_compression(ByteView head);
 class ReadAhead;
 
 // A window over the decompressed input. Memory inputs are parsed in place (zero copy); streams
-// are read into a buffer that is compacted on refill and grows only as far as one record needs,
+// read ahead (read_ahead.h) are parsed in the reading thread's chunks; other streams are read
+// into a buffer that is compacted on refill and grows only as far as one record needs,
 // and only as data actually arrives, so a lying length field cannot make it allocate more than
 // about twice the bytes really present.
 class InputBuffer {

@@ -5,11 +5,11 @@
 // Why: every 4 KiB page a process touches for the first time is a page fault, and a run's
 // footprint is touched page by page as its tables grow to their peak. At 1M packets that was
 // ~21,000 faults, and in a VM (this project's benchmark machine: page-table isolation, a
-// paravirtualised MMU) each cost ~6 µs: 15 % of the run's CPU time. A 2 MiB huge page is one
-// fault for 512 pages. Linux backs an anonymous mapping with huge pages when THP is `always`,
-// or `madvise` and the mapping asked (MADV_HUGEPAGE); glibc's malloc asks only when the
-// process starts with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so these tables map their own
-// memory, aligned to 2 MiB so that the whole of it can be backed.
+// paravirtualised MMU) each costs ~13 µs (64 MiB touched a page at a time: 215 ms): ~15 % of
+// the run's CPU time. A 2 MiB huge page is one fault for 512 pages. Linux backs an anonymous
+// mapping with huge pages when THP is `always`, or `madvise` and the mapping asked (MADV_HUGEPAGE);
+// glibc's malloc asks only when the process starts with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so
+// these tables map their own memory, aligned to 2 MiB so that the whole of it can be backed.
 //
 // Small blocks gain nothing and would each pin a whole huge page, so below kHugeThreshold the
 // allocator is operator new. Under AddressSanitizer everything goes to operator new too, so
