@@ -3,9 +3,9 @@
 //
 // Why: the tracking thread is the one the whole run waits for, and zlib's inflate on it added
 // ~0.3 s to a 0.42 s run (1M packets, 359 MB). On another core it runs alongside the analysis,
-// and the parser pays only the cache misses of reading bytes another core
-// wrote (measured over a 359 MB capture: 15 ms to touch every cache line once). That price is
-// more than plain read(2)s or zstd cost in line, so only gzip input is read ahead
+// and the parser pays only the cache misses of reading bytes another core wrote (measured over
+// a 359 MB capture: 15 ms to touch every cache line once). That price is more than plain
+// read(2)s or zstd cost in line, so only gzip input is read ahead
 // (packet_source.cpp has the figures). A copy from the reading thread's buffer into the
 // parser's would cost about what it saves: each chunk is parsed where the reading thread put
 // it, and only a record cut by a chunk's end is copied (its start, into the gap in front of the

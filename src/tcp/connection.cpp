@@ -80,22 +80,14 @@ std::uint32_t unacked(const Endpoint& sender, const Endpoint& receiver) {
 
 }  // namespace
 
-namespace {
-
-ObjectArena& connection_arena() {
-  return arena_of_size<sizeof(Connection)>();
-}
-
-}  // namespace
-
 void* Connection::operator new(std::size_t bytes) {
   if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator new(bytes);
-  return connection_arena().allocate();
+  return arena_of_size<sizeof(Connection)>().allocate();
 }
 
 void Connection::operator delete(void* p, std::size_t bytes) noexcept {
   if (!kHugePagesUsed || bytes != sizeof(Connection)) return ::operator delete(p);
-  connection_arena().deallocate(p);
+  arena_of_size<sizeof(Connection)>().deallocate(p);
 }
 
 Connection::Connection(std::uint64_t id, std::uint32_t incarnation, const FourTuple& tuple,

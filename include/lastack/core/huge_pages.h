@@ -80,9 +80,9 @@ using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
 // Fixed-size objects carved from huge-page blocks, for a class whose objects are pooled and
 // numerous (a tracked connection: thousands live at once, each ~1.5 KiB). Freed objects are
-// kept for reuse, and blocks are never given back: an arena lives as long as the process (a
-// class's operator new holds it in a static that is never destroyed, so objects freed during
-// exit still find it). Thread-safe: objects are made on one thread and may be destroyed on
+// kept for reuse, and blocks are never given back: an arena lives as long as the process
+// (arena_of_size holds each in a static that is never destroyed, so objects freed during exit
+// still find it). Thread-safe: objects are made on one thread and may be destroyed on
 // another.
 class ObjectArena {
  public:
