@@ -1,5 +1,6 @@
 #include "json_parts.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <variant>
@@ -32,18 +33,28 @@ Json settings_json(const findings::Settings& s) {
 
 namespace {
 
-Json evidence_value_json(const findings::EvidenceValue& value) {
-  return std::visit(
-      [](const auto& v) -> Json {
+void write_evidence_value(JsonText& out, const findings::EvidenceValue& value) {
+  std::visit(
+      [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, double>) {
-          return Json(report_double(v));
-        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-          Json a = Json::array();
-          for (double d : v) a.push_back(report_double(d));
-          return a;
-        } else {
-          return Json(v);  // bool, int64, string, vector<int64>
+        if constexpr (std::is_same_v<T, bool>) {
+          out.boolean(v);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          out.number(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          out.number(report_double(v));
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out.string(v);
+        } else {  // vector<double>, vector<int64>
+          out.begin_array();
+          for (const auto x : v) {
+            if constexpr (std::is_same_v<T, std::vector<double>>) {
+              out.number(report_double(x));
+            } else {
+              out.number(x);
+            }
+          }
+          out.end_array();
         }
       },
       value);
@@ -51,24 +62,43 @@ Json evidence_value_json(const findings::EvidenceValue& value) {
 
 }  // namespace
 
-Json evidence_json(const findings::Evidence& evidence) {
-  Json j = Json::object();
-  // Insertion order is the detector's order; a repeated key keeps its first position and takes
-  // the last value (ordered_json's operator[] semantics).
-  for (const auto& [key, value] : evidence) j[std::string(key)] = evidence_value_json(value);
-  return j;
+void write_evidence(JsonText& out, const findings::Evidence& evidence) {
+  out.begin_object();
+  for (std::size_t i = 0; i < evidence.size(); ++i) {
+    const std::string_view key = evidence[i].first;
+    const auto same_key = [key](const auto& entry) { return entry.first == key; };
+    const auto earlier = evidence.begin() + static_cast<std::ptrdiff_t>(i);
+    if (std::any_of(evidence.begin(), earlier, same_key)) continue;  // written at its first place
+    const auto last = std::find_if(evidence.rbegin(), evidence.rend(), same_key);
+    out.key(key);
+    write_evidence_value(out, last->second);
+  }
+  out.end_object();
 }
 
-Json frame_numbers_json(const std::vector<findings::FrameRef>& frames) {
-  Json a = Json::array();
-  for (const findings::FrameRef& f : frames) a.push_back(f.frame_no);
-  return a;
+void write_frame_numbers(JsonText& out, const std::vector<findings::FrameRef>& frames) {
+  out.begin_array();
+  for (const findings::FrameRef& f : frames) out.number(f.frame_no);
+  out.end_array();
 }
 
-Json ids_json(const std::vector<std::uint64_t>& ids) {
-  Json a = Json::array();
-  for (std::uint64_t id : ids) a.push_back(id);
-  return a;
+void write_frame_refs(JsonText& out, const std::vector<findings::FrameRef>& frames) {
+  out.begin_array();
+  for (const findings::FrameRef& f : frames) {
+    out.begin_object();
+    out.key("input");
+    out.number(std::uint64_t{f.input});
+    out.key("frame");
+    out.number(f.frame_no);
+    out.end_object();
+  }
+  out.end_array();
+}
+
+void write_ids(JsonText& out, const std::vector<std::uint64_t>& ids) {
+  out.begin_array();
+  for (std::uint64_t id : ids) out.number(id);
+  out.end_array();
 }
 
 bool frames_span_inputs(const std::vector<findings::FrameRef>& frames) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
 #include "lastack/findings/report.h"
 
 namespace lastack::sink::detail {
@@ -26,9 +27,15 @@ double report_double(double value);
 Json seconds_json(Duration d);
 
 Json settings_json(const findings::Settings& s);
-Json evidence_json(const findings::Evidence& evidence);
-Json frame_numbers_json(const std::vector<findings::FrameRef>& frames);
-Json ids_json(const std::vector<std::uint64_t>& ids);
+
+// A finding's parts, as the report and the SQLite findings table write them.
+// Evidence: an object in the detector's order; a repeated key keeps its first position and takes
+// the last value (what ordered_json's operator[] did when the report built it as a JSON value).
+void write_evidence(JsonText& out, const findings::Evidence& evidence);
+void write_frame_numbers(JsonText& out, const std::vector<findings::FrameRef>& frames);
+// [{"input": i, "frame": n}, ...]
+void write_frame_refs(JsonText& out, const std::vector<findings::FrameRef>& frames);
+void write_ids(JsonText& out, const std::vector<std::uint64_t>& ids);
 
 // True when a finding's frames come from more than one input.
 bool frames_span_inputs(const std::vector<findings::FrameRef>& frames);

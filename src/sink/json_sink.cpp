@@ -1,8 +1,5 @@
 // The JSON report of report-contract.md. Key order is written out explicitly (ordered_json), so
 // the layout below *is* the contract: add keys, never rename or reorder existing ones.
-#include <algorithm>
-#include <array>
-#include <charconv>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,14 +90,26 @@ class ConnectionIndex {
 
 // A finding whose connection is missing is a pipeline bug: the endpoints print as null, which
 // the schema rejects, so tests notice instead of the report quietly inventing endpoints.
-Json finding_connection_json(const ConnectionIndex& index, const f::Finding& fd) {
+void write_finding_connection(detail::JsonText& out, const ConnectionIndex& index,
+                              const f::Finding& fd) {
   const f::ConnectionSummary* c = index.find(fd.connection_id);
-  Json j = Json::object();
-  j["id"] = fd.connection_id;
-  j["client"] = c ? Json(format_endpoint(c->client_ip, c->client_port)) : Json(nullptr);
-  j["server"] = c ? Json(format_endpoint(c->server_ip, c->server_port)) : Json(nullptr);
-  j["incarnation"] = c ? Json(c->incarnation) : Json(nullptr);
-  return j;
+  out.begin_object();
+  out.key("id");
+  out.number(fd.connection_id);
+  const auto endpoint = [&out](std::string_view key, const IpAddress* ip, std::uint16_t port) {
+    out.key(key);
+    if (ip == nullptr) return out.null();
+    out.string(format_endpoint(*ip, port));
+  };
+  endpoint("client", c ? &c->client_ip : nullptr, c ? c->client_port : 0);
+  endpoint("server", c ? &c->server_ip : nullptr, c ? c->server_port : 0);
+  out.key("incarnation");
+  if (c) {
+    out.number(std::uint64_t{c->incarnation});
+  } else {
+    out.null();
+  }
+  out.end_object();
 }
 
 std::uint32_t finding_input(const ConnectionIndex& index, const f::Finding& fd) {
@@ -109,145 +118,112 @@ std::uint32_t finding_input(const ConnectionIndex& index, const f::Finding& fd) 
   return c ? c->input : 0;
 }
 
-Json finding_json(const ConnectionIndex& index, const f::Finding& fd) {
-  Json j = Json::object();
-  j["id"] = fd.id;
-  j["kind"] = fd.kind;
-  j["cause"] = fd.cause;
-  j["severity"] = f::to_string(fd.severity);
-  j["confidence"] = f::to_string(fd.confidence);
+// A finding as an element of the report's "findings" array (depth 2).
+void write_finding(std::string& text, const ConnectionIndex& index, const f::Finding& fd) {
+  auto out = detail::JsonText::pretty(text, 2);
+  out.begin_object();
+  out.key("id");
+  out.number(fd.id);
+  out.key("kind");
+  out.string(fd.kind);
+  out.key("cause");
+  out.string(fd.cause);
+  out.key("severity");
+  out.string(f::to_string(fd.severity));
+  out.key("confidence");
+  out.string(f::to_string(fd.confidence));
   // A finding about no single connection (time_wait_pressure) has connection null and says
   // what it is about in "subject" (a key only such findings carry).
-  j["connection"] = fd.connection_id == 0 ? Json(nullptr) : finding_connection_json(index, fd);
-  if (fd.connection_id == 0) j["subject"] = fd.subject;
-  j["ts"] = format_rfc3339(fd.ts);
-  j["input"] = finding_input(index, fd);
-  j["frames"] = detail::frame_numbers_json(fd.frames);
-  if (detail::frames_span_inputs(fd.frames)) {
-    Json refs = Json::array();
-    for (const f::FrameRef& fr : fd.frames) {
-      refs.push_back(Json{{"input", fr.input}, {"frame", fr.frame_no}});
-    }
-    j["frame_refs"] = refs;
+  out.key("connection");
+  if (fd.connection_id == 0) {
+    out.null();
+    out.key("subject");
+    out.string(fd.subject);
+  } else {
+    write_finding_connection(out, index, fd);
   }
-  j["message"] = fd.message;
-  j["evidence"] = detail::evidence_json(fd.evidence);
-  j["related"] = detail::ids_json(fd.related_ids);
-  return j;
+  out.key("ts");
+  Rfc3339Buffer ts;
+  out.string({ts.data(), format_rfc3339(fd.ts, ts)});
+  out.key("input");
+  out.number(std::uint64_t{finding_input(index, fd)});
+  out.key("frames");
+  detail::write_frame_numbers(out, fd.frames);
+  if (detail::frames_span_inputs(fd.frames)) {
+    out.key("frame_refs");
+    detail::write_frame_refs(out, fd.frames);
+  }
+  out.key("message");
+  out.string(fd.message);
+  out.key("evidence");
+  detail::write_evidence(out, fd.evidence);
+  out.key("related");
+  detail::write_ids(out, fd.related_ids);
+  out.end_object();
 }
 
-// A connection summary written straight as text, in the layout nlohmann's dump(2) gives it as
-// an element of the report's "connections" array (the first line's indent comes with the
-// separator): a report lists up to every connection (--connections all), and building a JSON
-// value per summary cost more than the rest of the report. Every value is an integer, a bool,
-// null or a string; a string with anything but printable ASCII goes through nlohmann, so the
-// escaping is the same.
-class ConnectionText {
- public:
-  explicit ConnectionText(std::string& out) : out_(out) {}
-
-  void write(const f::ConnectionSummary& c) {
-    out_ += '{';
-    first_ = true;
-    number("id", c.id);
-    string("client", format_endpoint(c.client_ip, c.client_port));
-    string("server", format_endpoint(c.server_ip, c.server_port));
-    number("incarnation", c.incarnation);
-    number("input", c.input);
-    number("first_frame", c.first_frame);
-    timestamp("first_ts", c.first_ts);
-    timestamp("last_ts", c.last_ts);
-    boolean("handshake_seen", c.handshake_seen);
-    boolean("mid_stream", c.mid_stream);
-    string("close_kind", f::to_string(c.close_kind));
-    string("active_closer", f::to_string(c.active_closer));
-    string("time_wait_holder", f::to_string(c.time_wait_holder));
-    if (c.time_wait_start) {
-      timestamp("time_wait_start", *c.time_wait_start);
-    } else {
-      key("time_wait_start");
-      out_ += "null";
-    }
-    boolean("final_ack_seen", c.final_ack_seen);
-    string("client_state", c.client_final_state);
-    string("server_state", c.server_final_state);
-    number("packets_c2s", c.client.packets);
-    number("packets_s2c", c.server.packets);
-    number("bytes_c2s", c.client.bytes);
-    number("bytes_s2c", c.server.bytes);
-    number("syns_c2s", c.client.syns);
-    number("fins_c2s", c.client.fins);
-    number("rsts_c2s", c.client.rsts);
-    number("syns_s2c", c.server.syns);
-    number("fins_s2c", c.server.fins);
-    number("rsts_s2c", c.server.rsts);
-    string("history", c.history);
-    string("vantage", f::to_string(c.vantage));
-    number("interface_id", c.interface_id);
-    if (c.vlan != 0)
-      number("vlan", c.vlan);  // only when tagged: untagged reports stay as they were
-    ids("finding_ids", c.finding_ids);
-    out_ += "\n    }";
-  }
-
- private:
-  static constexpr std::string_view kKeyIndent = "\n      ";
-
-  void key(std::string_view k) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += kKeyIndent;
-    out_ += '"';
-    out_ += k;
-    out_ += "\": ";
-  }
-  void append_number(std::uint64_t v) {
-    std::array<char, 24> buf{};
-    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    out_.append(buf.data(), res.ptr);
-  }
-  void number(std::string_view k, std::uint64_t v) {
-    key(k);
-    append_number(v);
-  }
-  void boolean(std::string_view k, bool v) {
-    key(k);
-    out_ += v ? "true" : "false";
-  }
-  void string(std::string_view k, std::string_view v) {
-    key(k);
-    const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
-      return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
-    });
-    if (plain) {
-      out_ += '"';
-      out_ += v;
-      out_ += '"';
-    } else {
-      out_ += detail::dump(Json(std::string(v)), -1);
-    }
-  }
-  void timestamp(std::string_view k, Timestamp ts) {
+// A connection summary as an element of the report's "connections" array: a report lists up
+// to every connection (--connections all), and building a JSON value per summary cost more than
+// the rest of the report.
+void write_connection(std::string& text, const f::ConnectionSummary& c) {
+  auto out = detail::JsonText::pretty(text, 2);
+  const auto number = [&out](std::string_view k, std::uint64_t v) {
+    out.key(k);
+    out.number(v);
+  };
+  const auto boolean = [&out](std::string_view k, bool v) {
+    out.key(k);
+    out.boolean(v);
+  };
+  const auto string = [&out](std::string_view k, std::string_view v) {
+    out.key(k);
+    out.string(v);
+  };
+  const auto timestamp = [&string](std::string_view k, Timestamp ts) {
     Rfc3339Buffer buf;
     string(k, std::string_view(buf.data(), format_rfc3339(ts, buf)));
+  };
+  out.begin_object();
+  number("id", c.id);
+  string("client", format_endpoint(c.client_ip, c.client_port));
+  string("server", format_endpoint(c.server_ip, c.server_port));
+  number("incarnation", c.incarnation);
+  number("input", c.input);
+  number("first_frame", c.first_frame);
+  timestamp("first_ts", c.first_ts);
+  timestamp("last_ts", c.last_ts);
+  boolean("handshake_seen", c.handshake_seen);
+  boolean("mid_stream", c.mid_stream);
+  string("close_kind", f::to_string(c.close_kind));
+  string("active_closer", f::to_string(c.active_closer));
+  string("time_wait_holder", f::to_string(c.time_wait_holder));
+  if (c.time_wait_start) {
+    timestamp("time_wait_start", *c.time_wait_start);
+  } else {
+    out.key("time_wait_start");
+    out.null();
   }
-  void ids(std::string_view k, const std::vector<std::uint64_t>& v) {
-    key(k);
-    if (v.empty()) {
-      out_ += "[]";
-      return;
-    }
-    out_ += '[';
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      out_ += i == 0 ? "\n        " : ",\n        ";
-      append_number(v[i]);
-    }
-    out_ += "\n      ]";
-  }
-
-  std::string& out_;
-  bool first_ = true;  // no key written yet in this object
-};
+  boolean("final_ack_seen", c.final_ack_seen);
+  string("client_state", c.client_final_state);
+  string("server_state", c.server_final_state);
+  number("packets_c2s", c.client.packets);
+  number("packets_s2c", c.server.packets);
+  number("bytes_c2s", c.client.bytes);
+  number("bytes_s2c", c.server.bytes);
+  number("syns_c2s", c.client.syns);
+  number("fins_c2s", c.client.fins);
+  number("rsts_c2s", c.client.rsts);
+  number("syns_s2c", c.server.syns);
+  number("fins_s2c", c.server.fins);
+  number("rsts_s2c", c.server.rsts);
+  string("history", c.history);
+  string("vantage", f::to_string(c.vantage));
+  number("interface_id", c.interface_id);
+  if (c.vlan != 0) number("vlan", c.vlan);  // only when tagged: untagged reports stay as they were
+  out.key("finding_ids");
+  detail::write_ids(out, c.finding_ids);
+  out.end_object();
+}
 
 // The TIME_WAIT pressure section: the 20 pairs and holders with the highest peaks, plus every
 // one a finding names; the SQLite database keeps them all.
@@ -410,15 +386,6 @@ bool emit_array(std::string_view key, std::size_t count, Write&& write, std::str
   return emit(piece);
 }
 
-// A value's dump(2) at depth 2: JSON text has no raw newlines inside strings, so indenting each
-// line after the first by four spaces is exact.
-void append_nested(const Json& value, std::string& out) {
-  for (const char ch : detail::dump(value, 2)) {
-    out += ch;
-    if (ch == '\n') out += "    ";
-  }
-}
-
 }  // namespace
 
 bool stream_json(const findings::Report& report, const JsonEmit& emit) {
@@ -427,14 +394,14 @@ bool stream_json(const findings::Report& report, const JsonEmit& emit) {
   const ConnectionIndex index(report);
   const std::vector<const f::ConnectionSummary*> listed = report.listed_connections();
   f::FindingReader findings(report);
-  const auto write_finding = [&](std::size_t i, std::string& out) {
-    append_nested(finding_json(index, findings[i]), out);
+  const auto write_nth_finding = [&](std::size_t i, std::string& out) {
+    write_finding(out, index, findings[i]);
   };
-  if (!emit_array("findings", findings.size(), write_finding, rest, emit)) return false;
-  const auto write_connection = [&](std::size_t i, std::string& out) {
-    ConnectionText(out).write(*listed[i]);
+  if (!emit_array("findings", findings.size(), write_nth_finding, rest, emit)) return false;
+  const auto write_nth_connection = [&](std::size_t i, std::string& out) {
+    write_connection(out, *listed[i]);
   };
-  if (!emit_array("connections", listed.size(), write_connection, rest, emit)) return false;
+  if (!emit_array("connections", listed.size(), write_nth_connection, rest, emit)) return false;
   return emit(rest);
 }
 

@@ -478,14 +478,26 @@ struct SqliteRunWriter::Impl {
   Status write_finding(const f::Finding& fd) {
     const std::uint32_t input = fd.frames.empty() ? 0 : fd.frames.front().input;
     std::string frame_refs;
-    if (detail::frames_span_inputs(fd.frames)) {
-      detail::Json refs = detail::Json::array();
-      for (const f::FrameRef& fr : fd.frames) refs.push_back({fr.input, fr.frame_no});
-      frame_refs = detail::dump(refs, -1);
+    if (detail::frames_span_inputs(fd.frames)) {  // [[input, frame], ...]
+      auto refs = detail::JsonText::compact(frame_refs);
+      refs.begin_array();
+      for (const f::FrameRef& fr : fd.frames) {
+        refs.begin_array();
+        refs.number(std::uint64_t{fr.input});
+        refs.number(fr.frame_no);
+        refs.end_array();
+      }
+      refs.end_array();
     }
-    const std::string frames = detail::dump(detail::frame_numbers_json(fd.frames), -1);
-    const std::string evidence = detail::dump(detail::evidence_json(fd.evidence), -1);
-    const std::string related = detail::dump(detail::ids_json(fd.related_ids), -1);
+    std::string frames;
+    auto frames_out = detail::JsonText::compact(frames);
+    detail::write_frame_numbers(frames_out, fd.frames);
+    std::string evidence;
+    auto evidence_out = detail::JsonText::compact(evidence);
+    detail::write_evidence(evidence_out, fd.evidence);
+    std::string related;
+    auto related_out = detail::JsonText::compact(related);
+    detail::write_ids(related_out, fd.related_ids);
     Row r(stmts->finding);
     r.integer(run_id)
         .integer(fd.id)
