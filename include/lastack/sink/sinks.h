@@ -25,10 +25,11 @@ Status write_json(const findings::Report& report, const std::string& path);
 //   open()            the run row and one row per input (status "incomplete");
 //   add_connections() the connections as they are finalised, a batch at a time (committed
 //                     every ~50k rows);
-//   end_connections() optional: no more connections; commits them and builds the connections
-//                     table's indexes (finish() does it otherwise), which can then overlap
-//                     the end of the analysis;
-//   finish()          completes the inputs, writes the findings and TIME_WAIT pressure.
+//   end_connections() optional: no more connections; builds the connections table's indexes
+//                     (finish() does it otherwise), which can then overlap the end of the
+//                     analysis;
+//   finish()          completes the inputs, writes the findings and TIME_WAIT pressure, and
+//                     commits what end_connections() left uncommitted with them.
 // A run stopped before finish() (kill -9, power loss) leaves its committed connections and
 // inputs still "incomplete"; after a failure every later call returns that failure.
 class SqliteRunWriter {
