@@ -77,6 +77,28 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
   return 30;
 }
 
+std::string_view Rfc3339Column::format(Timestamp ts) {
+  constexpr std::int64_t kNsPerSec = 1'000'000'000;
+  constexpr std::size_t kFractionAt = 20;  // "YYYY-MM-DDTHH:MM:SS." then nine digits and 'Z'
+  std::int64_t second = ts.ns / kNsPerSec;
+  std::int64_t frac = ts.ns % kNsPerSec;
+  if (frac < 0) {
+    frac += kNsPerSec;
+    second -= 1;
+  }
+  if (second != second_) {
+    len_ = format_rfc3339(ts, buf_);
+    // Only the four-digit-year layout has its fraction at a fixed place.
+    second_ = len_ == kFractionAt + 10 ? second : INT64_MIN;
+    return {buf_.data(), len_};
+  }
+  for (std::size_t k = kFractionAt + 9; k-- > kFractionAt;) {
+    buf_[k] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  return {buf_.data(), len_};
+}
+
 std::string format_rfc3339(Timestamp ts) {
   Rfc3339Buffer buf;
   const std::size_t n = format_rfc3339(ts, buf);

@@ -97,9 +97,9 @@ struct Cursor {
   std::size_t at = 0;
   IpBuffer client{};
   IpBuffer server{};
-  Rfc3339Buffer first{};
-  Rfc3339Buffer last{};
-  Rfc3339Buffer time_wait{};
+  Rfc3339Column first;
+  Rfc3339Column last;
+  Rfc3339Column time_wait;
 };
 
 void result_text(sqlite3_context* ctx, std::string_view s) {
@@ -110,8 +110,8 @@ void result_ip(sqlite3_context* ctx, const IpAddress& a, IpBuffer& buf) {
   result_text(ctx, {buf.data(), format_ip(a, buf)});
 }
 
-void result_ts(sqlite3_context* ctx, Timestamp ts, Rfc3339Buffer& buf) {
-  result_text(ctx, {buf.data(), format_rfc3339(ts, buf)});
+void result_ts(sqlite3_context* ctx, Timestamp ts, Rfc3339Column& column) {
+  result_text(ctx, column.format(ts));
 }
 
 void result_id_or_null(sqlite3_context* ctx, std::int64_t id) {

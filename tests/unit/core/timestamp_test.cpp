@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <random>
+#include <string>
+
 #include "lastack/core/timestamp.h"
 
 using lastack::Duration;
@@ -13,6 +17,25 @@ TEST_CASE("format_rfc3339 prints UTC with nanoseconds", "[core][time]") {
   CHECK(lastack::format_rfc3339(Timestamp{951'782'400'000'000'000}) ==
         "2000-02-29T00:00:00.000000000Z");
   CHECK(lastack::format_rfc3339(Timestamp{-1}) == "1969-12-31T23:59:59.999999999Z");
+}
+
+TEST_CASE("Rfc3339Column formats what format_rfc3339 does, in and out of the last second",
+          "[core][time]") {
+  std::mt19937_64 rng(7);
+  lastack::Rfc3339Column column;
+  std::int64_t ns = 1'795'251'601'123'456'789;
+  for (int i = 0; i < 20000; ++i) {
+    switch (rng() % 6) {
+      case 0: ns += static_cast<std::int64_t>(rng() % 5'000'000'000); break;  // seconds on
+      case 1: ns -= static_cast<std::int64_t>(rng() % 3'000'000'000); break;  // back in time
+      case 2: ns = -static_cast<std::int64_t>(rng() % 4'000'000'000); break;  // before 1970
+      case 3: ns = static_cast<std::int64_t>(rng() >> 1); break;              // any time up to 2262
+      default: ns += static_cast<std::int64_t>(rng() % 1'000'000); break;     // the same second
+    }
+    const Timestamp ts{ns};
+    INFO(ns);
+    REQUIRE(std::string(column.format(ts)) == lastack::format_rfc3339(ts));
+  }
 }
 
 TEST_CASE("parse_duration accepts the usual units and rejects junk", "[core][time]") {
