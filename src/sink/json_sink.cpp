@@ -1,5 +1,6 @@
-// The JSON report of report-contract.md. Key order is written out explicitly (ordered_json), so
-// the layout below *is* the contract: add keys, never rename or reorder existing ones.
+// The JSON report of report-contract.md. Key order is written out explicitly (ordered_json for
+// the report's head, JsonText for its findings and connections), so the layout below *is* the
+// contract: add keys, never rename or reorder existing ones.
 #include <string>
 #include <string_view>
 #include <unordered_map>

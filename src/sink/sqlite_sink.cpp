@@ -417,8 +417,8 @@ struct SqliteRunWriter::Impl {
   // Builds the indexes in the transaction that holds the last connection rows, and leaves it
   // open for finish(): one commit at the end instead of two, and each commit of a rollback
   // journal syncs the disk twice (1M packets: the index's commit took ~10 ms of fdatasync at
-  // the end of the run). A run killed in between loses those rows, as it would have before
-  // their commit.
+  // the end of the run). A run killed in between, or whose finish() fails, loses those rows
+  // (its inputs stay "incomplete"), as it would have before their commit.
   Status end_connections() {
     if (!in_transaction) {
       if (Status st = begin(); !st) return st;
