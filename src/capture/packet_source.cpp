@@ -79,14 +79,13 @@ Result<std::unique_ptr<PacketSource>> open_stream(std::unique_ptr<ByteStream> ra
                                                   bool regular) {
   info.compression = sniff_compression(head);
   const std::string name = display_name(info.path);
-  const bool read_ahead = regular && info.compression == "gzip";
   InputBuffer buffer;
   if (info.compression == "gzip") {
-    buffer = InputBuffer::from_stream(make_gzip_stream(std::move(raw), head, name), {}, read_ahead);
+    buffer = InputBuffer::from_stream(make_gzip_stream(std::move(raw), head, name), {}, regular);
   } else if (info.compression == "zstd") {
-    buffer = InputBuffer::from_stream(make_zstd_stream(std::move(raw), head, name), {}, read_ahead);
+    buffer = InputBuffer::from_stream(make_zstd_stream(std::move(raw), head, name), {});
   } else {
-    buffer = InputBuffer::from_stream(std::move(raw), head, read_ahead);
+    buffer = InputBuffer::from_stream(std::move(raw), head);
   }
   return open_buffer(std::move(buffer), std::move(info), input);
 }

@@ -24,16 +24,38 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y += (m <= 2);
 }
 
+// Whole seconds (floored: before 1970 too) and the nanoseconds after them.
+constexpr std::int64_t kNsPerSec = 1'000'000'000;
+struct Split {
+  std::int64_t secs;
+  std::int64_t frac;
+};
+Split split(Timestamp ts) {
+  Split s{ts.ns / kNsPerSec, ts.ns % kNsPerSec};
+  if (s.frac < 0) {
+    s.frac += kNsPerSec;
+    s.secs -= 1;
+  }
+  return s;
+}
+
+// `v` as `digits` decimal digits at out[at...], zero-padded. Written digit by digit: this runs
+// for every row of a large report, and snprintf's format parsing dominated it.
+void put_digits(Rfc3339Buffer& out, std::size_t at, std::int64_t v, int digits) {
+  for (int k = digits - 1; k >= 0; --k) {
+    out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// "YYYY-MM-DDTHH:MM:SS." then the nine fraction digits and 'Z' (four-digit years).
+constexpr std::size_t kFractionAt = 20;
+constexpr std::size_t kFourDigitYearLength = kFractionAt + 10;
+
 }  // namespace
 
 std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
-  constexpr std::int64_t kNsPerSec = 1'000'000'000;
-  std::int64_t secs = ts.ns / kNsPerSec;
-  std::int64_t frac = ts.ns % kNsPerSec;
-  if (frac < 0) {
-    frac += kNsPerSec;
-    secs -= 1;
-  }
+  const auto [secs, frac] = split(ts);
   std::int64_t days = secs / 86400;
   std::int64_t rem = secs % 86400;
   if (rem < 0) {
@@ -44,8 +66,6 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  // Written digit by digit: this runs for every row of a large report, and snprintf's format
-  // parsing dominated it.
   if (y < 0 || y > 9999) {
     const int n =
         std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
@@ -54,11 +74,8 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
                       static_cast<long long>(frac));
     return n > 0 ? std::min(static_cast<std::size_t>(n), out.size() - 1) : 0;
   }
-  auto put = [&out](std::size_t at, std::int64_t v, int digits) {
-    for (int k = digits - 1; k >= 0; --k) {
-      out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
+  const auto put = [&out](std::size_t at, std::int64_t v, int digits) {
+    put_digits(out, at, v, digits);
   };
   put(0, y, 4);
   out[4] = '-';
@@ -72,29 +89,19 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
   out[16] = ':';
   put(17, rem % 60, 2);
   out[19] = '.';
-  put(20, frac, 9);
+  put(kFractionAt, frac, 9);
   out[29] = 'Z';
-  return 30;
+  return kFourDigitYearLength;
 }
 
 std::string_view Rfc3339Column::format(Timestamp ts) {
-  constexpr std::int64_t kNsPerSec = 1'000'000'000;
-  constexpr std::size_t kFractionAt = 20;  // "YYYY-MM-DDTHH:MM:SS." then nine digits and 'Z'
-  std::int64_t second = ts.ns / kNsPerSec;
-  std::int64_t frac = ts.ns % kNsPerSec;
-  if (frac < 0) {
-    frac += kNsPerSec;
-    second -= 1;
-  }
+  const auto [second, frac] = split(ts);
   if (second != second_) {
     len_ = format_rfc3339(ts, buf_);
     // Only the four-digit-year layout has its fraction at a fixed place.
-    second_ = len_ == kFractionAt + 10 ? second : INT64_MIN;
-    return {buf_.data(), len_};
-  }
-  for (std::size_t k = kFractionAt + 9; k-- > kFractionAt;) {
-    buf_[k] = static_cast<char>('0' + frac % 10);
-    frac /= 10;
+    second_ = len_ == kFourDigitYearLength ? second : INT64_MIN;
+  } else {
+    put_digits(buf_, kFractionAt, frac, 9);
   }
   return {buf_.data(), len_};
 }
