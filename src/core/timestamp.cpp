@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -142,7 +143,9 @@ bool parse_duration(std::string_view text, Duration& out) {
     return false;
   const double ns = value * scale;
   if (!(ns >= 0) || ns > 9.2e18) return false;
-  out = Duration{static_cast<std::int64_t>(ns + 0.5)};
+  // llround, not (ns + 0.5) truncated: the sum rounds up in double for the largest value below
+  // one half (0.49999999999999994 + 0.5 == 1.0).
+  out = Duration{std::llround(ns)};
   return true;
 }
 

@@ -48,6 +48,14 @@ TEST_CASE("parse_duration accepts the usual units and rejects junk", "[core][tim
   CHECK(d.ns == 1'500'000'000);
   REQUIRE(lastack::parse_duration("2m", d));
   CHECK(d == Duration::from_s(120));
+  // Rounded to the nearest nanosecond, halves away from zero; the largest double below one half
+  // stays below it.
+  REQUIRE(lastack::parse_duration("2.5ns", d));
+  CHECK(d.ns == 3);
+  REQUIRE(lastack::parse_duration("0.49999999999999994ns", d));
+  CHECK(d.ns == 0);
+  REQUIRE(lastack::parse_duration("0.0000000014", d));
+  CHECK(d.ns == 1);
   CHECK_FALSE(lastack::parse_duration("", d));
   CHECK_FALSE(lastack::parse_duration("abc", d));
   CHECK_FALSE(lastack::parse_duration("10parsecs", d));
