@@ -8,8 +8,8 @@ namespace lastack::detect {
 using tcp::Fact;
 using tcp::Role;
 
-std::vector<const Fact*> fin_transmissions(const tcp::Connection& c, Role role) {
-  std::vector<const Fact*> out;
+FactList fin_transmissions(const tcp::Connection& c, Role role) {
+  FactList out;
   const tcp::Endpoint& e = c.endpoint(role);
   if (!e.fin_sent) return out;
   for (const Fact& f : c.facts()) {
@@ -29,7 +29,7 @@ bool closed_passively(const tcp::Connection& c, Role role) {
   return a.ts < f.ts || (a.ts == f.ts && a.frame <= f.frame);
 }
 
-std::vector<double> intervals_s(const std::vector<const Fact*>& tx) {
+std::vector<double> intervals_s(FactSpan tx) {
   std::vector<double> out;
   for (std::size_t i = 1; i < tx.size(); ++i) {
     const double s = (tx[i]->ts - tx[i - 1]->ts).seconds();
@@ -38,7 +38,7 @@ std::vector<double> intervals_s(const std::vector<const Fact*>& tx) {
   return out;
 }
 
-std::vector<FrameRef> frames_of(const std::vector<const Fact*>& facts) {
+std::vector<FrameRef> frames_of(FactSpan facts) {
   std::vector<FrameRef> out;
   out.reserve(facts.size());
   for (const Fact* f : facts) out.push_back(f->frame);

@@ -23,7 +23,7 @@ const Fact* answer_after(const tcp::Connection& c, Role from, const Fact* last) 
 
 void detect_fin_retransmit(const Subject& s, const Context&, std::vector<findings::Finding>& out) {
   for (Role x : {Role::client, Role::server}) {
-    const std::vector<const Fact*> tx = fin_transmissions(s.conn, x);
+    const FactList tx = fin_transmissions(s.conn, x);
     if (tx.size() < 2) continue;
     const Fact* first = tx.front();
     const tcp::Endpoint& peer = s.ep(tcp::other(x));
@@ -39,7 +39,7 @@ void detect_fin_retransmit(const Subject& s, const Context&, std::vector<finding
     findings::Finding f =
         make_finding(s, "fin_retransmit", cause, info ? Severity::info : Severity::warning,
                      Confidence::confirmed);
-    std::vector<const Fact*> ev = tx;
+    std::vector<const Fact*> ev(tx.begin(), tx.end());
     if (answer != nullptr) ev.push_back(answer);
     f.frames = frames_of(ev);
     f.ts = tx[1]->ts;

@@ -51,7 +51,7 @@ void detect_lost_final_ack(const Subject& s, const Context&, std::vector<finding
     findings::Finding f =
         make_finding(s, "lost_final_ack", o.cause, o.severity,
                      r.final_ack != nullptr ? Confidence::confirmed : Confidence::probable);
-    std::vector<const tcp::Fact*> ev = r.transmissions;
+    std::vector<const tcp::Fact*> ev(r.transmissions.begin(), r.transmissions.end());
     ev.insert(ev.end(), r.answers.begin(), r.answers.end());
     if (r.challenge_ack != nullptr) ev.push_back(r.challenge_ack);
     std::sort(ev.begin(), ev.end(), [](const tcp::Fact* x, const tcp::Fact* y) {
