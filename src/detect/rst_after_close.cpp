@@ -95,7 +95,7 @@ void detect_rst_after_close(const Subject& s, const Context& ctx,
                             std::vector<findings::Finding>& out) {
   for (Role x : {Role::client, Role::server}) {
     const tcp::Endpoint& ex = s.ep(x);
-    std::vector<const Fact*> rsts;
+    FactList rsts;
     for (const Fact& f : s.conn.facts()) {
       if (f.from == x && (f.flags & rst) != 0 && !f.has(tcp::fact_tag::duplicate) &&
           !f.has(tcp::fact_tag::stale)) {
