@@ -26,7 +26,6 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
 }
 
 // Whole seconds (floored: before 1970 too) and the nanoseconds after them.
-constexpr std::int64_t kNsPerSec = 1'000'000'000;
 struct Split {
   std::int64_t secs;
   std::int64_t frac;
@@ -75,22 +74,19 @@ std::size_t format_rfc3339(Timestamp ts, Rfc3339Buffer& out) {
                       static_cast<long long>(frac));
     return n > 0 ? std::min(static_cast<std::size_t>(n), out.size() - 1) : 0;
   }
-  const auto put = [&out](std::size_t at, std::int64_t v, int digits) {
-    put_digits(out, at, v, digits);
-  };
-  put(0, y, 4);
+  put_digits(out, 0, y, 4);
   out[4] = '-';
-  put(5, m, 2);
+  put_digits(out, 5, m, 2);
   out[7] = '-';
-  put(8, d, 2);
+  put_digits(out, 8, d, 2);
   out[10] = 'T';
-  put(11, rem / 3600, 2);
+  put_digits(out, 11, rem / 3600, 2);
   out[13] = ':';
-  put(14, (rem / 60) % 60, 2);
+  put_digits(out, 14, (rem / 60) % 60, 2);
   out[16] = ':';
-  put(17, rem % 60, 2);
+  put_digits(out, 17, rem % 60, 2);
   out[19] = '.';
-  put(kFractionAt, frac, 9);
+  put_digits(out, kFractionAt, frac, 9);
   out[29] = 'Z';
   return kFourDigitYearLength;
 }

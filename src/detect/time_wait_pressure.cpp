@@ -29,7 +29,6 @@ namespace {
 namespace f = findings;
 using f::Side;
 
-constexpr std::int64_t kNsPerSec = 1'000'000'000;
 constexpr std::int64_t kMaxSeriesSteps = 600;  // a plot's worth of points at most
 constexpr std::uint32_t kNone = UINT32_MAX;
 

@@ -8,8 +8,6 @@ namespace lastack::detect::tw {
 
 namespace {
 
-constexpr std::int64_t kNsPerSec = 1'000'000'000;
-
 using Points = std::vector<std::pair<std::int64_t, std::uint64_t>>;
 
 // A count as the series shows it. The running total dips below zero for a moment when a

@@ -16,7 +16,6 @@ double report_double(double value) {
 }
 
 Json seconds_json(Duration d) {
-  constexpr std::int64_t kNsPerSec = 1'000'000'000;
   if (d.ns % kNsPerSec == 0) return Json(d.ns / kNsPerSec);
   return Json(report_double(d.seconds()));
 }

@@ -12,10 +12,12 @@
 
 namespace lastack {
 
+inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
+
 struct Duration {
   std::int64_t ns = 0;
   static constexpr Duration from_ms(std::int64_t ms) { return Duration{ms * 1'000'000}; }
-  static constexpr Duration from_s(std::int64_t s) { return Duration{s * 1'000'000'000}; }
+  static constexpr Duration from_s(std::int64_t s) { return Duration{s * kNsPerSec}; }
   [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns) / 1e9; }
   constexpr auto operator<=>(const Duration&) const = default;
   constexpr Duration operator*(std::int64_t k) const { return Duration{ns * k}; }
