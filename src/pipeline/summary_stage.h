@@ -4,7 +4,7 @@
 // packets: the report's findings and listed connections and TIME_WAIT pressure (streamed:
 // TimeWaitAccumulator). With an observer (the SQLite writer), a third thread then hands it the
 // batch's summaries in the same order: SQLite's row inserts cost as much as judging, so the two
-// share the core the tracking thread leaves (README "Performance": the tracking thread is the
+// share the core the tracking thread leaves (bench/PERFORMANCE.md: the tracking thread is the
 // critical path).
 // A finalised connection moves into its batch slot, and the object the slot held (judged in an
 // earlier batch) goes back to the flow table to be recycled: no copy, and no allocation once the
