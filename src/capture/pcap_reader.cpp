@@ -89,7 +89,7 @@ bool PcapReader::next(RawFrame& out) {
   out.input = input_;
   out.frame_no = ++frame_no_;
   // Unsigned 32-bit seconds (good until 2106) times 1e9 stays below 2^63.
-  out.ts = Timestamp{static_cast<std::int64_t>(seconds) * 1'000'000'000 +
+  out.ts = Timestamp{static_cast<std::int64_t>(seconds) * kNsPerSec +
                      static_cast<std::int64_t>(fraction) * frac_to_ns_};
   out.link_type = link_type_;
   out.interface_id = 0;

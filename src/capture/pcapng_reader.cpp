@@ -33,8 +33,6 @@ constexpr std::uint16_t if_tsresol = 9;
 constexpr std::uint16_t if_tsoffset = 14;
 constexpr std::uint16_t isb_ifdrop = 5;
 
-constexpr std::int64_t ns_per_s = 1'000'000'000;
-
 // Converts an interface's 64-bit tick count to nanoseconds. Chosen once per IDB so the
 // per-packet work is one multiply, divide or shift (no 128-bit division).
 struct TickToNs {
@@ -49,7 +47,7 @@ struct TickToNs {
     switch (kind) {
       case Kind::multiply: ns = Uint128{ticks} * factor; break;
       case Kind::divide: ns = ticks / factor; break;
-      case Kind::shift: ns = (Uint128{ticks} * std::uint64_t{1'000'000'000}) >> shift; break;
+      case Kind::shift: ns = (Uint128{ticks} * std::uint64_t{kNsPerSec}) >> shift; break;
     }
     return static_cast<std::int64_t>(ns > max ? max : static_cast<std::uint64_t>(ns));
   }
@@ -257,7 +255,7 @@ bool PcapngReader::walk_options(const std::uint8_t* p, const std::uint8_t* end,
 bool PcapngReader::parse_tsresol(std::uint8_t value, Interface& iface) {
   const unsigned n = value & 0x7Fu;
   if ((value & 0x80u) != 0) {
-    iface.to_ns = n == 0 ? TickToNs{TickToNs::Kind::multiply, 1'000'000'000, 0}
+    iface.to_ns = n == 0 ? TickToNs{TickToNs::Kind::multiply, kNsPerSec, 0}
                          : TickToNs{TickToNs::Kind::shift, 1, n};
     return true;
   }
@@ -280,7 +278,7 @@ PcapngReader::Step PcapngReader::read_idb(const std::uint8_t* p, std::uint32_t l
         if (code == if_tsoffset && n >= 8) {
           const auto seconds = static_cast<std::int64_t>(endian_.u64(v));
           std::int64_t ns = 0;
-          if (__builtin_mul_overflow(seconds, ns_per_s, &ns)) {
+          if (__builtin_mul_overflow(seconds, kNsPerSec, &ns)) {
             ns = seconds > 0 ? std::numeric_limits<std::int64_t>::max()
                              : std::numeric_limits<std::int64_t>::min();
           }

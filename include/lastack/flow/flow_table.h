@@ -133,7 +133,7 @@ class FlowTable {
   };
   using Index = FlatIndex<tcp::FourTuple, tcp::FourTupleHash, KeyOfFlow>;
 
-  static std::int64_t second_of(Timestamp t) { return t.ns / 1'000'000'000; }
+  static std::int64_t second_of(Timestamp t) { return t.ns / kNsPerSec; }
   // The slab position of the flow a segment belongs to (made when new); `flow_key` its key.
   std::uint32_t flow_of(const tcp::FourTuple& key, tcp::Dir dir, const tcp::Segment& s,
                         std::uint32_t interface_id, tcp::FourTuple& flow_key);
